@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The kit's launcher: needs only Python 3.11+; the Makefile's targets call it, and so can you.
+
+    python kit.py workshop   run every workshop notebook on the local cloud (the main job)
+    python kit.py test       lint, then the whole test suite
+    python kit.py lab        JupyterLab on the notebooks, with the local cloud running
+    python kit.py bench      every benchmark in bench/
+    python kit.py up|down|status|env   the local cloud alone
+    python kit.py clean      remove .venv, build/ and the local cloud's state
+
+On first use it creates .venv and installs the pinned dependencies of requirements.lock; it
+reinstalls when requirements.lock changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+MARKER = VENV / ".kit-installed"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+def ensure_venv() -> Path:
+    """Create .venv and install the pinned dependencies, unless that is already done."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    py = venv_python()
+    if py.exists() and MARKER.exists() and MARKER.read_text().strip() == wanted:
+        return py
+    if not py.exists():
+        print(f"kit: creating {VENV.name}/ with {sys.executable}", flush=True)
+        if _run([sys.executable, "-m", "venv", VENV]) != 0:
+            sys.exit("kit: could not create the virtual environment (on Debian/Ubuntu: apt install python3-venv)")
+    print("kit: installing the pinned dependencies (first run only; a few minutes)", flush=True)
+    steps = [
+        [py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+        [py, "-m", "pip", "install", "--quiet", "-r", LOCK],
+        [py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."],
+    ]
+    for step in steps:
+        if _run(step) != 0:
+            sys.exit(f"kit: this step failed: {' '.join(map(str, step))}")
+    MARKER.write_text(wanted)
+    return py
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    rest = argv[1:]
+    if command in ("help", "-h", "--help"):
+        print(__doc__)
+        return 0
+    if command == "clean":
+        for path in (VENV, ROOT / "build", ROOT / ".workshop"):
+            shutil.rmtree(path, ignore_errors=True)
+        return 0
+    py = ensure_venv()
+    if command == "setup":
+        return 0
+    if command == "test":
+        lint = _run([py, "-m", "ruff", "check", "."])
+        if lint != 0:
+            return lint
+        return _run([py, "-m", "pytest", *rest])
+    if command == "bench":
+        scripts = sorted((ROOT / "bench").glob("*.py"))
+        return max((_run([py, s, *rest]) for s in scripts), default=0)
+    return _run([py, "-m", "workshop_lib", command, *rest])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

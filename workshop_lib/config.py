@@ -1,0 +1,130 @@
+"""Every name the kit uses, in one place: environment variables, defaults, tags, local credentials."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# --- Environment variables the kit reads -------------------------------------------------
+ENV_TARGET = "WORKSHOP_TARGET"  # "local" (default) or "aws"
+ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
+ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
+ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
+
+# --- Environment variables the inference Lambda reads (the seed's names) ------------------
+LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
+LAMBDA_ENV_TABLE = "DYNAMODB_TABLE"
+
+# --- Defaults -----------------------------------------------------------------------------
+TARGETS = ("local", "aws")
+DEFAULT_TARGET = "local"
+DEFAULT_REGION = "us-east-1"
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+POLICIES_DIR = KIT_ROOT / "policies"
+NOTEBOOKS_DIR = KIT_ROOT / "notebooks"
+LAMBDA_SOURCE = KIT_ROOT / "lambda_function.py"
+
+# Tags carried by every resource the kit creates; cleanup deletes only what carries them.
+TAG_KIT = "workshop-kit"
+TAG_KIT_VALUE = "inference-metadata"
+TAG_PARTICIPANT = "workshop-participant"
+
+# --- The local cloud ----------------------------------------------------------------------
+LOCAL_HOST = "127.0.0.1"
+LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
+# The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only.
+LOCAL_ADMIN_ACCESS_KEY = "AKIAWORKSHOPADMIN001"
+LOCAL_ADMIN_SECRET_KEY = "local-admin-secret-key-for-the-workshop-cloud"
+LOCAL_ADMIN_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/workshop-admin"
+STATE_FILE_NAME = "local-cloud.json"
+
+
+def state_dir() -> Path:
+    """Folder holding the local cloud's state file (git-ignored)."""
+    return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
+
+
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+
+
+def validate_prefix(prefix: str) -> str:
+    """Return the prefix if it is usable in every resource name, else raise ValueError."""
+    if prefix and not _PREFIX_RE.match(prefix):
+        raise ValueError(
+            f"participant prefix {prefix!r} is not usable: use 1 to 16 lower-case letters, digits or "
+            "hyphens, starting with a letter (for example 'alice' or 'team-7')"
+        )
+    return prefix
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """The workshop's resource names; the defaults are the seed's, a prefix keeps participants apart."""
+
+    prefix: str = ""
+
+    def _p(self, name: str) -> str:
+        return f"{self.prefix}-{name}" if self.prefix else name
+
+    @property
+    def table(self) -> str:
+        return self._p("InferenceMetadata")
+
+    @property
+    def history_index(self) -> str:
+        return "modelName-timestamp-index"
+
+    @property
+    def function(self) -> str:
+        return self._p("ml-inference-lambda")
+
+    @property
+    def role(self) -> str:
+        return self._p("ml-inference-lambda-role")
+
+    @property
+    def endpoint(self) -> str:
+        return self._p("ml-endpoint")
+
+    @property
+    def endpoint_config(self) -> str:
+        return self._p("ml-endpoint-config")
+
+    @property
+    def model(self) -> str:
+        return self._p("ml-sentiment-model")
+
+    @property
+    def sagemaker_role(self) -> str:
+        return self._p("ml-sagemaker-execution-role")
+
+    @property
+    def api(self) -> str:
+        return self._p("ml-inference-api")
+
+    @property
+    def stage(self) -> str:
+        return "prod"
+
+    def bucket(self, account_id: str, region: str) -> str:
+        return self._p(f"workshop-artifacts-{account_id}-{region}").lower()
+
+    @property
+    def policy_names(self) -> dict[str, str]:
+        """Inline policy name on the role, per template."""
+        return {
+            "metadata-write": "InferenceMetadataWrite",
+            "invoke-endpoint": "InvokeSentimentEndpoint",
+            "logs": "FunctionLogs",
+        }
+
+
+def kit_tags(prefix: str) -> dict[str, str]:
+    """Tags every resource the kit creates carries."""
+    tags = {TAG_KIT: TAG_KIT_VALUE}
+    if prefix:
+        tags[TAG_PARTICIPANT] = prefix
+    return tags

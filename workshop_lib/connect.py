@@ -1,0 +1,195 @@
+"""connect(): choose the target (the local cloud or a real AWS account) and hand out boto3 clients.
+
+Only this module knows the target. Every operation in workshop_lib makes the same boto3 calls on
+both; the local target differs only in the endpoint URL and the credentials its clients use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from .config import (
+    DEFAULT_REGION,
+    DEFAULT_TARGET,
+    ENV_PREFIX,
+    ENV_REGION,
+    ENV_TARGET,
+    LOCAL_ADMIN_ACCESS_KEY,
+    LOCAL_ADMIN_SECRET_KEY,
+    TARGETS,
+    ResourceNames,
+    kit_tags,
+    validate_prefix,
+)
+from .errors import CredentialsError, InvalidInput, NotConnectedError
+
+CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+
+
+@dataclass
+class Connection:
+    """A target, its identity, the workshop's resource names, and boto3 clients for it."""
+
+    target: str
+    region: str
+    account_id: str
+    identity_arn: str
+    session: boto3.Session
+    names: ResourceNames
+    endpoint_url: str | None = None  # the local cloud's URL; None on the aws target
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def prefix(self) -> str:
+        return self.names.prefix
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every resource the kit creates carries."""
+        return kit_tags(self.prefix)
+
+    @property
+    def bucket(self) -> str:
+        return self.names.bucket(self.account_id, self.region)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on this target (created once, then reused)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(
+                    service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
+                )
+            return self._clients[service]
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in this account and region, e.g. arn("dynamodb", "table/InferenceMetadata")."""
+        region = "" if service == "iam" else self.region
+        return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
+
+    def environment(self) -> dict[str, str]:
+        """Standard AWS variables that point the AWS CLI or another SDK at this target."""
+        env = {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        if self.endpoint_url:
+            env |= {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": LOCAL_ADMIN_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN_SECRET_KEY,
+            }
+        return env
+
+    def describe(self) -> dict[str, str]:
+        """What a notebook shows about the connection."""
+        return {
+            "target": self.target,
+            "region": self.region,
+            "account": self.account_id,
+            "identity": self.identity_arn,
+            "prefix": self.prefix or "(none)",
+            "endpoint": self.endpoint_url or f"AWS public endpoints in {self.region}",
+        }
+
+
+_current: Connection | None = None
+
+
+def current() -> Connection:
+    """The connection made by the last connect() call."""
+    if _current is None:
+        raise NotConnectedError(
+            "not connected to a target yet",
+            fix='call workshop_lib.connect() first (target="local" by default, or target="aws")',
+        )
+    return _current
+
+
+def connect(
+    target: str | None = None,
+    region: str | None = None,
+    prefix: str | None = None,
+    *,
+    profile: str | None = None,
+) -> Connection:
+    """Connect to the local cloud (starting it when needed) or to a real AWS account.
+
+    ``target``, ``region`` and ``prefix`` default to $WORKSHOP_TARGET, $WORKSHOP_REGION and
+    $WORKSHOP_PREFIX, then to "local", the profile's region (or us-east-1) and no prefix. On the aws
+    target the standard credential chain is used (environment, ``profile`` or $AWS_PROFILE, SSO,
+    instance roles), and the identity is checked with STS GetCallerIdentity.
+    """
+    global _current
+    target = (target or os.environ.get(ENV_TARGET) or DEFAULT_TARGET).strip().lower()
+    if target not in TARGETS:
+        raise InvalidInput(f"unknown target {target!r}", resource="target", fix=f"use one of {', '.join(TARGETS)}")
+    try:
+        names = ResourceNames(validate_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, "")))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), resource="prefix", fix="choose another participant prefix") from exc
+    region = region or os.environ.get(ENV_REGION) or None
+    conn = _connect_local(region, names) if target == "local" else _connect_aws(region, names, profile)
+    _current = conn
+    return conn
+
+
+def _connect_local(region: str | None, names: ResourceNames) -> Connection:
+    from .local import lifecycle
+
+    state, _ = lifecycle.start(region=region or DEFAULT_REGION)
+    session = boto3.Session(
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY,
+        aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY,
+        region_name=state.region,
+    )
+    conn = Connection(
+        target="local",
+        region=state.region,
+        account_id=state.account_id,
+        identity_arn="",
+        session=session,
+        names=names,
+        endpoint_url=state.endpoint_url,
+    )
+    conn.identity_arn = conn.client("sts").get_caller_identity()["Arn"]
+    return conn
+
+
+def _connect_aws(region: str | None, names: ResourceNames, profile: str | None) -> Connection:
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise CredentialsError(
+            str(exc), resource=f"profile {profile}", fix="run `aws configure list-profiles` to see your profiles"
+        ) from exc
+    region = session.region_name or DEFAULT_REGION
+    session = boto3.Session(profile_name=profile, region_name=region)
+    if session.get_credentials() is None:
+        raise CredentialsError(
+            "no AWS credentials found for the aws target",
+            resource="AWS credentials",
+            fix="run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE), "
+            'or use target="local" to run on the local cloud',
+        )
+    try:
+        identity = session.client("sts", config=CLIENT_CONFIG).get_caller_identity()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        raise CredentialsError(
+            f"the AWS credentials in use were refused: {exc}",
+            resource="AWS credentials",
+            fix="refresh them (`aws sso login`, or new access keys), then connect again",
+        ) from exc
+    return Connection(
+        target="aws",
+        region=region,
+        account_id=identity["Account"],
+        identity_arn=identity["Arn"],
+        session=session,
+        names=names,
+        endpoint_url=None,  # botocore reads AWS_ENDPOINT_URL* itself
+    )

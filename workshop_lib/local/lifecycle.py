@@ -1,0 +1,150 @@
+"""Start, find and stop the local cloud process, portably (Linux, macOS, Windows)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from ..config import DEFAULT_REGION, state_dir
+from ..errors import LocalCloudError
+from .state import CloudState, read_state, remove_state, state_file
+
+LOG_FILE_NAME = "local-cloud.log"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+
+
+def _answers(state: CloudState, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{state.endpoint_url}/_workshop/health", timeout=timeout) as resp:
+            return resp.status == 200 and json.loads(resp.read()).get("status") == "running"
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def status(directory: Path | None = None) -> CloudState | None:
+    """The running local cloud, or None. A stale state file (process gone) is removed."""
+    directory = directory or state_dir()
+    state = read_state(directory)
+    if state is None:
+        return None
+    if not state.is_alive():
+        remove_state(directory, pid=state.pid)
+        return None
+    return state
+
+
+def start(region: str | None = None, directory: Path | None = None) -> tuple[CloudState, bool]:
+    """Start the local cloud in the background, or reuse the running one.
+
+    Returns the state and whether this call started it.
+    """
+    directory = directory or state_dir()
+    region = region or DEFAULT_REGION
+    running = status(directory)
+    if running is not None:
+        if not _answers(running):
+            raise LocalCloudError(
+                f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
+                resource=str(state_file(directory)),
+                fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+            )
+        if running.region != region:
+            raise LocalCloudError(
+                f"the running local cloud serves region {running.region}, not {region}",
+                resource=running.endpoint_url,
+                fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
+            )
+        return running, False
+
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / LOG_FILE_NAME
+    cmd = [sys.executable, "-m", "workshop_lib.local.server", "--state-dir", str(directory), "--region", region]
+    kwargs: dict[str, object] = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+    else:
+        kwargs["start_new_session"] = True  # not killed by the terminal's Ctrl-C
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LocalCloudError(
+                f"the local cloud exited during start-up with code {proc.returncode}:\n" + _tail(log_path),
+                resource=str(log_path),
+                fix="read the log above; `python -m workshop_lib status` shows what runs",
+            )
+        state = read_state(directory)
+        if state is not None and state.pid == proc.pid and _answers(state, timeout=1.0):
+            return state, True
+        time.sleep(0.05)
+    _kill_tree(proc.pid)
+    raise LocalCloudError(
+        f"the local cloud did not answer within {START_TIMEOUT_S:.0f} s:\n" + _tail(log_path),
+        resource=str(log_path),
+        fix="check the log; on a slow machine run `python -m workshop_lib up` again",
+    )
+
+
+def stop(directory: Path | None = None) -> bool:
+    """Stop the local cloud and every process it started. Returns False when none was running."""
+    directory = directory or state_dir()
+    state = status(directory)
+    if state is None:
+        return False
+    try:
+        proc = psutil.Process(state.pid)
+        children = proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        remove_state(directory)
+        return False
+    try:
+        req = urllib.request.Request(f"{state.endpoint_url}/_workshop/shutdown", method="POST", data=b"")
+        urllib.request.urlopen(req, timeout=5).close()
+    except (OSError, urllib.error.URLError):
+        pass  # not answering: fall through to terminating it
+    _, alive = psutil.wait_procs([proc], timeout=STOP_TIMEOUT_S)
+    if alive:
+        _kill_tree(state.pid)
+    # Workers the cloud started and did not stop (it should have): end them too.
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(children, timeout=5)
+    remove_state(directory, pid=state.pid)
+    return True
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    procs = [*root.children(recursive=True), root]
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(procs, timeout=5)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"

@@ -1,0 +1,116 @@
+"""The local cloud's server process: ``python -m workshop_lib.local.server --state-dir DIR``.
+
+Binds 127.0.0.1 on a free port, builds the edge router with every data plane and guard, records
+its state file, and serves until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the
+way out it closes every data plane, which stops every worker process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import make_server
+
+from ..config import LOCAL_ACCOUNT_ID, LOCAL_HOST
+from .edge import CloudContext, EdgeRouter
+from .state import CloudState, process_start_time, remove_state, write_state
+
+log = logging.getLogger("workshop_lib.local")
+
+# The kit's data planes and guards, in the order they are asked (module:Class, built with the context).
+DATA_PLANES: list[str] = []
+GUARDS: list[str] = []
+
+
+class _QuietNoDelayHandler(MotoRequestHandler):
+    """moto's handler without per-request log lines, with TCP_NODELAY (or every reply waits 40 ms)."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+def _load(spec: str, ctx: CloudContext) -> Any:
+    module_name, _, class_name = spec.partition(":")
+    module = importlib.import_module(module_name, package=__package__)
+    return getattr(module, class_name)(ctx)
+
+
+def build(ctx: CloudContext) -> EdgeRouter:
+    """Build every data plane and guard into an edge router for ``ctx``."""
+    for spec in DATA_PLANES:
+        ctx.planes.append(_load(spec, ctx))
+    guards = [_load(spec, ctx) for spec in GUARDS]
+    return EdgeRouter(ctx, guards)
+
+
+def serve(state_dir: Path, region: str, port: int = 0) -> None:
+    """Run the local cloud in this process until it is asked to stop."""
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+    work_dir = Path(tempfile.mkdtemp(prefix="workshop-cloud-"))
+    ctx = CloudContext(port=0, account_id=LOCAL_ACCOUNT_ID, region=region, work_dir=work_dir)
+    # Bind first (port 0: the OS picks a free one), then build the planes, which need the port.
+    server = make_server(LOCAL_HOST, port, lambda e, s: app(e, s), threaded=True, request_handler=_QuietNoDelayHandler)
+    ctx.port = server.server_port
+    app = build(ctx)
+    pid = os.getpid()
+    write_state(
+        CloudState(
+            port=ctx.port,
+            pid=pid,
+            account_id=ctx.account_id,
+            region=region,
+            started_at=process_start_time(pid),
+            host=LOCAL_HOST,
+        ),
+        state_dir,
+    )
+
+    def stop(*_: object) -> None:
+        ctx.shutdown_event.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    log.info("local cloud listening on %s (pid %s)", ctx.endpoint_url, pid)
+    try:
+        while not ctx.shutdown_event.wait(0.5):
+            pass
+    finally:
+        for plane in ctx.planes:
+            try:
+                plane.close()
+            except Exception as exc:  # noqa: BLE001 - keep closing the others, report this one
+                log.error("closing %s failed: %r", type(plane).__name__, exc)
+        server.shutdown()
+        remove_state(state_dir, pid=pid)
+        log.info("local cloud stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--region", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    serve(args.state_dir, args.region, args.port)
+
+
+if __name__ == "__main__":
+    main()

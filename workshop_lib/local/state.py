@@ -1,0 +1,94 @@
+"""The local cloud's state file: where it listens, which process it is, and whether it still runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from ..config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, STATE_FILE_NAME, state_dir
+
+
+@dataclass(frozen=True)
+class CloudState:
+    """What a running local cloud recorded about itself."""
+
+    port: int
+    pid: int
+    account_id: str
+    region: str
+    started_at: float  # process create time (seconds since the epoch), guards against pid reuse
+    host: str = "127.0.0.1"
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """The standard AWS variables that point any AWS SDK or the AWS CLI at this cloud."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": LOCAL_ADMIN_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN_SECRET_KEY,
+        }
+
+    def is_alive(self) -> bool:
+        """True when the recorded process still runs (and is the same process, not a reused pid)."""
+        try:
+            proc = psutil.Process(self.pid)
+            return proc.is_running() and abs(proc.create_time() - self.started_at) < 1.0
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+
+def state_file(directory: Path | None = None) -> Path:
+    return (directory or state_dir()) / STATE_FILE_NAME
+
+
+def read_state(directory: Path | None = None) -> CloudState | None:
+    """The recorded state, or None when there is no (readable) state file."""
+    path = state_file(directory)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return CloudState(**data)
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None
+
+
+def write_state(state: CloudState, directory: Path | None = None) -> Path:
+    """Write the state atomically (a reader never sees half a file)."""
+    path = state_file(directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def remove_state(directory: Path | None = None, *, pid: int | None = None) -> None:
+    """Remove the state file (only if it still names ``pid``, when given)."""
+    path = state_file(directory)
+    current = read_state(directory)
+    if pid is not None and current is not None and current.pid != pid:
+        return
+    path.unlink(missing_ok=True)
+
+
+def process_start_time(pid: int) -> float:
+    return psutil.Process(pid).create_time()
+
+
+def wait_until(predicate: object, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(interval)
+    return bool(predicate())  # type: ignore[operator]
