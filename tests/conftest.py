@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshop_lib import connect as connect_module
 from workshop_lib.config import ENV_STATE_DIR, LOCAL_ACCOUNT_ID, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.local import lifecycle
 from workshop_lib.local.state import CloudState
+
+connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
 
 REGION = "us-east-1"
 EVENTS_DIR = Path(__file__).parent / "events"

@@ -70,6 +70,15 @@ class CloudContext:
     host: str = "127.0.0.1"
     planes: list[Any] = field(default_factory=list)
     shutdown_event: threading.Event = field(default_factory=threading.Event)
+    moto_app: Any = None  # set by the EdgeRouter
+
+    def call_moto(self, request: Request) -> Response:
+        """Let moto answer ``request`` (for planes that adjust moto's answer rather than replace it)."""
+        body = request.get_data(cache=True)
+        environ = dict(request.environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return Response.from_app(self.moto_app, environ, buffered=True)
 
     @property
     def endpoint_url(self) -> str:
@@ -109,6 +118,7 @@ class EdgeRouter:
         self.ctx = ctx
         self.guards = list(guards)
         self.moto = DomainDispatcherApplication(create_backend_app)
+        ctx.moto_app = self.moto
         self._admin: dict[str, Callable[[Request], Response]] = {
             "health": self._health,
             "shutdown": self._shutdown,

@@ -29,7 +29,9 @@ from .state import CloudState, process_start_time, remove_state, write_state
 log = logging.getLogger("workshop_lib.local")
 
 # The kit's data planes and guards, in the order they are asked (module:Class, built with the context).
-DATA_PLANES: list[str] = []
+DATA_PLANES: list[str] = [
+    ".lambda_code:LambdaCodePlane",
+]
 GUARDS: list[str] = []
 
 

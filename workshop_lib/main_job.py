@@ -1,0 +1,183 @@
+"""The main job (`make workshop`): every workshop notebook in order, headless, with a summary.
+
+Starts the local cloud (target local), runs notebooks/NN_*.ipynb with papermill into build/,
+renders each to HTML, prints a summary (notebook, status, seconds) and the inference table
+(read before the clean-up notebook runs), stops the local cloud it started, and exits non-zero
+on any failure with the failing cell's error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DEFAULT_REGION, ENV_PREFIX, ENV_REGION, ENV_TARGET, KIT_ROOT, NOTEBOOKS_DIR, TARGETS
+from .errors import WorkshopError
+
+BUILD_DIR = KIT_ROOT / "build"
+CLEANUP_PREFIX = "09"  # the clean-up notebook: the inference table is printed before it runs
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    status: str
+    seconds: float
+    error: str = ""
+
+
+def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The workshop notebooks in order (NN_name.ipynb)."""
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebook(path: Path, parameters: dict[str, str], out_dir: Path = BUILD_DIR) -> NotebookRun:
+    """Execute one notebook with papermill into ``out_dir`` and render it to HTML."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / path.name
+    start = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        papermill.execute_notebook(
+            str(path),
+            str(output),
+            parameters=parameters,
+            cwd=str(path.parent),
+            progress_bar=False,
+            kernel_name="python3",
+            request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as exc:
+        status = "FAILED"
+        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    seconds = time.perf_counter() - start
+    _render_html(output)
+    return NotebookRun(path.name, status, seconds, error)
+
+
+def _render_html(notebook: Path) -> None:
+    if not notebook.exists():
+        return
+    import nbconvert
+    import nbformat
+
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    notebook.with_suffix(".html").write_text(html, encoding="utf-8")
+
+
+def _print_summary(runs: list[NotebookRun]) -> None:
+    width = max([len(r.notebook) for r in runs] + [8])
+    print(f"\n{'notebook':<{width}}  status  seconds")
+    for r in runs:
+        print(f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:7.1f}")
+    print(f"{'total':<{width}}          {sum(r.seconds for r in runs):7.1f}")
+    for r in runs:
+        if r.error:
+            print(f"\n{r.notebook} failed at {r.error}\n  executed copy: {BUILD_DIR / r.notebook}")
+
+
+def _print_inference_table(target: str, region: str, prefix: str) -> None:
+    import pandas as pd
+
+    from .connect import connect
+    from .metadata import query_inferences
+
+    conn = connect(target, region, prefix)
+    df = query_inferences(conn=conn)
+    print(f"\nInference table {conn.names.table} ({len(df)} rows, newest first):")
+    with pd.option_context("display.max_columns", 6, "display.width", 160, "display.max_colwidth", 36):
+        print(df.iloc[:, :6].head(15).to_string(index=False))
+
+
+def run(target: str, region: str, prefix: str, only: list[str] | None = None) -> int:
+    """Run the main job; returns the process exit code."""
+    from tqdm import tqdm
+
+    from .local import lifecycle
+
+    started = False
+    if target == "local":
+        state, started = lifecycle.start(region=region)
+        print(f"local cloud: {state.endpoint_url} ({'started' if started else 'already running'})")
+    paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
+    if not paths:
+        try:
+            return _without_notebooks(target, region, prefix)
+        finally:
+            if started:
+                lifecycle.stop()
+                print("local cloud: stopped")
+    parameters = {"target": target, "region": region, "prefix": prefix}
+    runs: list[NotebookRun] = []
+    try:
+        with tqdm(paths, desc="workshop", unit="notebook", file=sys.stdout) as bar:
+            for path in bar:
+                bar.set_postfix_str(path.stem)
+                if path.name.startswith(CLEANUP_PREFIX) and all(r.status == "ok" for r in runs):
+                    _print_inference_table(target, region, prefix)
+                runs.append(run_notebook(path, parameters))
+                if runs[-1].status != "ok":
+                    break
+    finally:
+        if started:
+            lifecycle.stop()
+            print("local cloud: stopped")
+    _print_summary(runs)
+    print(f"\nexecuted notebooks and HTML renderings: {BUILD_DIR}")
+    return 0 if runs and all(r.status == "ok" for r in runs) and len(runs) == len(paths) else 1
+
+
+def _without_notebooks(target: str, region: str, prefix: str) -> int:
+    """What runs before the notebooks exist: the table and the Lambda, deployed and shown."""
+    import json
+
+    from .connect import connect
+    from .deploy import deploy_lambda, describe_function
+    from .iam import ensure_execution_role
+    from .metadata import create_metadata_table
+
+    print(f"no workshop notebooks in {NOTEBOOKS_DIR} yet: running what exists (table, role, Lambda)")
+    conn = connect(target, region, prefix)
+    table = create_metadata_table(conn=conn)
+    print(f"table {table['TableName']}: {table['TableStatus']}, key {table['KeySchema']}")
+    role = ensure_execution_role(conn=conn)
+    print(f"execution role: {role}")
+    result = deploy_lambda(conn=conn)
+    print(
+        f"function {result.function_name}: CodeSha256 {result.code_sha256} "
+        f"({'created' if result.created else 'unchanged' if result.unchanged else 'updated'})"
+    )
+    print(json.dumps(describe_function(conn=conn), indent=2, default=str))
+    return 0
+
+
+def lab(region: str) -> int:
+    """Start the local cloud, then JupyterLab on the notebooks (their kernels find the running cloud)."""
+    import subprocess
+
+    from .local import lifecycle
+
+    state, _ = lifecycle.start(region=region)
+    print(f"local cloud: {state.endpoint_url} -- stop it with `python -m workshop_lib down` when you are done")
+    return subprocess.call([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS_DIR)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workshop_lib workshop", description=__doc__)
+    parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or "local")
+    parser.add_argument("--region", default=os.environ.get(ENV_REGION) or DEFAULT_REGION)
+    parser.add_argument("--prefix", default=os.environ.get(ENV_PREFIX, ""))
+    parser.add_argument("--only", nargs="*", help="run only the notebooks whose names start with these")
+    args = parser.parse_args(argv)
+    try:
+        return run(args.target, args.region, args.prefix, args.only)
+    except WorkshopError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,258 @@
+"""The InferenceMetadata table (section 8.1) and the inference history read from it (8.2, step 6)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError, WaiterError
+
+from . import naming
+from .connect import Connection, current
+from .errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound
+
+SEED_COLUMNS = ["requestId", "timestamp", "modelName", "inputData", "prediction", "latencyMs"]
+_deserialize = TypeDeserializer().deserialize
+TimeBound = datetime | str | timedelta | None
+
+
+def _table_spec(conn: Connection) -> dict[str, Any]:
+    return {
+        "TableName": conn.names.table,
+        "AttributeDefinitions": [
+            {"AttributeName": "requestId", "AttributeType": "S"},
+            {"AttributeName": "modelName", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "GlobalSecondaryIndexes": [_index_spec(conn)],
+        "Tags": [{"Key": k, "Value": v} for k, v in conn.tags.items()],
+    }
+
+
+def _index_spec(conn: Connection) -> dict[str, Any]:
+    return {
+        "IndexName": conn.names.history_index,
+        "KeySchema": [
+            {"AttributeName": "modelName", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def describe_table(conn: Connection | None = None) -> dict[str, Any] | None:
+    """The table's description, or None when it does not exist."""
+    conn = conn or current()
+    try:
+        return conn.client("dynamodb").describe_table(TableName=conn.names.table)["Table"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def create_metadata_table(conn: Connection | None = None) -> dict[str, Any]:
+    """Create the metadata table (key requestId, on-demand) with the history-by-model index; wait for ACTIVE.
+
+    An existing table of that name is reused when its key is requestId (S); the index is added when
+    it lacks it. Any other key schema is reported, not silently reused.
+    """
+    conn = conn or current()
+    name = naming.table_name(conn.names.table)
+    ddb = conn.client("dynamodb")
+    table = describe_table(conn)
+    if table is None:
+        try:
+            ddb.create_table(**_table_spec(conn))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":  # created meanwhile by another run
+                raise
+    else:
+        _check_key_schema(conn, table)
+    _wait_active(conn)
+    table = describe_table(conn) or {}
+    if not any(i["IndexName"] == conn.names.history_index for i in table.get("GlobalSecondaryIndexes", [])):
+        ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=_table_spec(conn)["AttributeDefinitions"][1:],
+            GlobalSecondaryIndexUpdates=[{"Create": _index_spec(conn)}],
+        )
+        _wait_active(conn)
+        table = describe_table(conn) or {}
+    return table
+
+
+def _check_key_schema(conn: Connection, table: dict[str, Any]) -> None:
+    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
+    keys = [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]]
+    if keys != [("requestId", "HASH")] or types.get("requestId") != "S":
+        found = ", ".join(f"{n} ({types.get(n, '?')}, {t})" for n, t in keys)
+        raise ResourceConflict(
+            f"table {conn.names.table!r} exists with key schema [{found}], but the workshop needs partition key "
+            "requestId (S) and no sort key",
+            resource=f"table {conn.names.table}",
+            fix="delete that table if it is yours and a leftover, or use a participant prefix to get another name",
+        )
+
+
+def _wait_active(conn: Connection) -> None:
+    ddb = conn.client("dynamodb")
+    try:
+        ddb.get_waiter("table_exists").wait(TableName=conn.names.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        for _ in range(300):
+            table = ddb.describe_table(TableName=conn.names.table)["Table"]
+            statuses = [table["TableStatus"]] + [
+                i.get("IndexStatus", "ACTIVE") for i in table.get("GlobalSecondaryIndexes", [])
+            ]
+            if all(s == "ACTIVE" for s in statuses):
+                return
+            time.sleep(1)
+    except WaiterError as exc:
+        raise DeploymentError(
+            f"table {conn.names.table} did not become ACTIVE",
+            resource=f"table {conn.names.table}",
+            fix="look at the table in the DynamoDB console; run the step again",
+        ) from exc
+    raise DeploymentError(
+        f"the index of table {conn.names.table} did not become ACTIVE",
+        resource=f"table {conn.names.table}",
+        fix="run the step again in a minute",
+    )
+
+
+def delete_metadata_table(conn: Connection | None = None) -> bool:
+    """Delete the table; False when it did not exist."""
+    conn = conn or current()
+    try:
+        conn.client("dynamodb").delete_table(TableName=conn.names.table)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return False
+        raise
+    conn.client("dynamodb").get_waiter("table_not_exists").wait(
+        TableName=conn.names.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+    )
+    return True
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and Z, as the Lambda writes it (sorts as text)."""
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{moment!r} has no timezone", resource="time bound", fix="use datetime.now(UTC)")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.astimezone(UTC).microsecond // 1000:03d}Z"
+
+
+def _bound(value: TimeBound, name: str, now: datetime) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return iso_timestamp(now - value)
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidInput(
+                f"{name}={value!r} is not an ISO-8601 time",
+                resource=name,
+                fix="use e.g. '2025-10-01T10:00:00Z', a datetime, or a timedelta",
+            ) from exc
+        return iso_timestamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    raise InvalidInput(
+        f"{name} must be a datetime, an ISO string or a timedelta, not {type(value).__name__}", resource=name
+    )
+
+
+def query_inferences(
+    model: str | None = None,
+    since: TimeBound = None,
+    until: TimeBound = None,
+    limit: int | None = None,
+    *,
+    conn: Connection | None = None,
+) -> pd.DataFrame:
+    """The inference history as a DataFrame, newest first, the seed's six columns first.
+
+    With ``model`` it is a Query on the history index (never a Scan); without, a Scan. ``since`` and
+    ``until`` take a datetime, an ISO-8601 string or a timedelta ("the last hour":
+    ``since=timedelta(hours=1)``). Every page is read (up to ``limit`` rows).
+    """
+    conn = conn or current()
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InvalidInput(f"limit={limit!r} must be a positive whole number", resource="limit")
+    now = datetime.now(UTC)
+    lo, hi = _bound(since, "since", now), _bound(until, "until", now)
+    ddb = conn.client("dynamodb")
+    names = {"#ts": "timestamp"}
+    values: dict[str, Any] = {}
+    cond = []
+    if lo:
+        cond.append("#ts >= :lo")
+        values[":lo"] = {"S": lo}
+    if hi:
+        cond.append("#ts <= :hi")
+        values[":hi"] = {"S": hi}
+    if model is not None:
+        values[":m"] = {"S": model}
+        # A key condition allows one condition on the sort key: BETWEEN when both bounds are given.
+        sort_key = ["#ts BETWEEN :lo AND :hi"] if lo and hi else cond
+        kwargs: dict[str, Any] = {
+            "TableName": conn.names.table,
+            "IndexName": conn.names.history_index,
+            "KeyConditionExpression": " AND ".join(["modelName = :m", *sort_key]),
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if cond:
+            kwargs["ExpressionAttributeNames"] = names
+        pages = _pages(ddb, "query", kwargs, limit)
+    else:
+        kwargs = {"TableName": conn.names.table}
+        if cond:
+            kwargs |= {
+                "FilterExpression": " AND ".join(cond),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        pages = _pages(ddb, "scan", kwargs, None)
+    try:
+        items = [{k: _deserialize(v) for k, v in item.items()} for item in pages]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise ResourceNotFound(
+                f"table {conn.names.table!r} does not exist",
+                resource=f"table {conn.names.table}",
+                fix="create it with create_metadata_table() (section 8.1)",
+            ) from exc
+        raise
+    return to_frame(items, limit)
+
+
+def _pages(ddb: Any, operation: str, kwargs: dict[str, Any], limit: int | None) -> Any:
+    paginator = ddb.get_paginator(operation)
+    seen = 0
+    for page in paginator.paginate(**kwargs):
+        for item in page["Items"]:
+            yield item
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+
+
+def to_frame(items: list[dict[str, Any]], limit: int | None = None) -> pd.DataFrame:
+    """Items as the seed's table: its six columns first, latencyMs numeric, timestamp a UTC datetime."""
+    extra = sorted({k for item in items for k in item} - set(SEED_COLUMNS))
+    df = pd.DataFrame(items, columns=SEED_COLUMNS + extra)
+    df["latencyMs"] = pd.to_numeric(df["latencyMs"], errors="coerce")
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
+    for col in df.columns:
+        if df[col].dtype == object and df[col].map(lambda v: hasattr(v, "as_tuple")).any():
+            df[col] = pd.to_numeric(df[col], errors="coerce")  # other DynamoDB numbers (Decimal)
+    df = df.sort_values("timestamp", ascending=False, kind="stable").reset_index(drop=True)
+    return df.head(limit) if limit else df

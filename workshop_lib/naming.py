@@ -1,0 +1,99 @@
+"""Validation of the names and values AWS accepts, checked before any call is made."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidInput
+
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+# Names AWS Lambda reserves for its own runtime environment (function variables may not set them).
+RESERVED_ENV_NAMES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+ENV_VARS_MAX_BYTES = 4096  # Lambda's limit on all of a function's environment variables together
+
+
+def function_name(name: str) -> str:
+    if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
+        raise InvalidInput(
+            f"{name!r} is not a valid Lambda function name",
+            resource=f"function {name!r}",
+            fix="use 1 to 64 letters, digits, hyphens or underscores",
+        )
+    return name
+
+
+def role_name(name: str) -> str:
+    if not isinstance(name, str) or not _ROLE_NAME.match(name):
+        raise InvalidInput(
+            f"{name!r} is not a valid IAM role name",
+            resource=f"role {name!r}",
+            fix="use 1 to 64 letters, digits or the characters +=,.@_-",
+        )
+    return name
+
+
+def table_name(name: str) -> str:
+    if not isinstance(name, str) or not _TABLE_NAME.match(name):
+        raise InvalidInput(
+            f"{name!r} is not a valid DynamoDB table name",
+            resource=f"table {name!r}",
+            fix="use 3 to 255 letters, digits, underscores, hyphens or dots",
+        )
+    return name
+
+
+def env_vars(function: str, variables: dict[str, str]) -> dict[str, str]:
+    """Check Lambda environment variables: names, reserved names, string values, 4 KB in total."""
+    clean: dict[str, str] = {}
+    for key, value in variables.items():
+        if not _ENV_NAME.match(key):
+            hint = key.replace("-", "_") if "-" in key else None
+            raise InvalidInput(
+                f"environment variable name {key!r} is not allowed by Lambda (letters, digits and underscores, "
+                "starting with a letter)",
+                resource=f"function {function}",
+                fix=f"rename it, for example to {hint!r}" if hint else "rename it",
+            )
+        if key in RESERVED_ENV_NAMES:
+            raise InvalidInput(
+                f"environment variable {key!r} is reserved by the Lambda runtime",
+                resource=f"function {function}",
+                fix="choose another name; Lambda sets this one itself",
+            )
+        if not isinstance(value, str):
+            raise InvalidInput(
+                f"environment variable {key!r} must be a string, not {type(value).__name__}",
+                resource=f"function {function}",
+                fix=f"pass str(value), e.g. {key}={str(value)!r}",
+            )
+        clean[key] = value
+    return clean
+
+
+def env_vars_size(variables: dict[str, str]) -> int:
+    """Bytes counted against Lambda's 4 KB limit: every name and value, UTF-8 encoded."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
