@@ -7,6 +7,7 @@
     wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
 """
 
+from .cleanup import KitResource, cleanup, kit_resources
 from .connect import Connection, connect, current
 from .deploy import (
     DeployResult,
@@ -19,6 +20,7 @@ from .deploy import (
     package,
     set_env_vars,
 )
+from .diagnose import Diagnosis, diagnose
 from .errors import (
     CredentialsError,
     DeploymentError,
@@ -32,6 +34,7 @@ from .errors import (
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .metadata import SEED_COLUMNS, create_metadata_table, delete_metadata_table, describe_table, query_inferences
+from .notebook import StepFailed, check, record
 
 __all__ = [
     "SEED_COLUMNS",
@@ -39,15 +42,20 @@ __all__ = [
     "CredentialsError",
     "DeployResult",
     "DeploymentError",
+    "Diagnosis",
     "EnvUpdate",
     "InvalidInput",
+    "KitResource",
     "LocalCloudError",
     "NotConnectedError",
     "PolicyError",
     "ResourceConflict",
     "ResourceNotFound",
+    "StepFailed",
     "WorkshopError",
     "attach_policy",
+    "check",
+    "cleanup",
     "code_diff",
     "connect",
     "create_metadata_table",
@@ -60,9 +68,12 @@ __all__ = [
     "describe_function",
     "describe_table",
     "detach_policy",
+    "diagnose",
     "ensure_execution_role",
+    "kit_resources",
     "package",
     "query_inferences",
+    "record",
     "render_policy",
     "role_policies",
     "set_env_vars",

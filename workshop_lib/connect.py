@@ -85,6 +85,23 @@ class Connection:
             }
         return env
 
+    def resource_names(self) -> dict[str, str]:
+        """The name of every resource the workshop creates on this target."""
+        n = self.names
+        return {
+            "table": n.table,
+            "history index": n.history_index,
+            "function": n.function,
+            "role": n.role,
+            "endpoint": n.endpoint,
+            "endpoint config": n.endpoint_config,
+            "model": n.model,
+            "api": n.api,
+            "stage": n.stage,
+            "bucket": self.bucket,
+            "log group": f"/aws/lambda/{n.function}",
+        }
+
     def describe(self) -> dict[str, str]:
         """What a notebook shows about the connection."""
         return {

@@ -20,7 +20,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.wrappers import Request, Response
 
 ADMIN_PATH = "/_workshop/"
-_CREDENTIAL_RE = re.compile(r"Credential=([A-Z0-9]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+RAW_HEADERS_ENVIRON_KEY = "workshop.raw_headers"  # header lines as received (WSGI joins repeated ones)
+_CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
 from ..config import LOCAL_ACCOUNT_ID, LOCAL_HOST
-from .edge import CloudContext, EdgeRouter
+from .edge import RAW_HEADERS_ENVIRON_KEY, CloudContext, EdgeRouter
 from .state import CloudState, process_start_time, remove_state, write_state
 
 log = logging.getLogger("workshop_lib.local")
@@ -31,8 +31,11 @@ log = logging.getLogger("workshop_lib.local")
 # The kit's data planes and guards, in the order they are asked (module:Class, built with the context).
 DATA_PLANES: list[str] = [
     ".lambda_code:LambdaCodePlane",
+    ".iam_simulation:IamSimulationPlane",
+    ".lambda_plane:LambdaDataPlane",
+    ".apigateway:ApiGatewayPlane",
 ]
-GUARDS: list[str] = []
+GUARDS: list[str] = [".iam_enforcement:IamEnforcement"]
 
 
 class _QuietNoDelayHandler(MotoRequestHandler):
@@ -44,6 +47,11 @@ class _QuietNoDelayHandler(MotoRequestHandler):
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[RAW_HEADERS_ENVIRON_KEY] = list(self.headers.items())  # API Gateway needs repeated headers apart
+        return environ
 
 
 def _load(spec: str, ctx: CloudContext) -> Any:

@@ -1,0 +1,642 @@
+"""The local API Gateway: REST proxy events, responses and errors as AWS gives them, end to end.
+
+The end-to-end tests build one REST API on the session's local cloud with boto3 (resources with path
+parameters and {proxy+}, ANY, binary media types, a stage variable) in front of small echo Lambdas, and call
+it over HTTP like curl does. The first tests check the pure parts (routing, the event, the proxy response,
+Lambda resource policies) without a cloud.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+import requests
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from workshop_lib import api
+from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
+from workshop_lib.connect import Connection
+from workshop_lib.local import apigateway as gw
+
+REGION = "us-east-1"
+REFERENCE_EVENT = Path(__file__).parent / "events" / "apigateway-rest-proxy.json"
+
+# --- Without a cloud: routing, the event, the proxy response, resource policies ---------------------------
+
+
+class _Res:
+    def __init__(self, rid, parent, part, methods=()):
+        self.id, self.parent_id, self.path_part = rid, parent, part
+        self.resource_methods = {m: _Method(m) for m in methods}
+
+
+class _Method:
+    def __init__(self, verb):
+        self.authorization_type, self.api_key_required, self.method_integration = "NONE", False, None
+
+
+class _Api:
+    """The attributes of moto's RestAPI that freeze() reads."""
+
+    def __init__(self, resources, binary=()):
+        self.id, self.binaryMediaTypes = "api1", list(binary)
+        self.resources = {r.id: r for r in resources}
+
+
+TREE = _Api(
+    [
+        _Res("r0", None, "/", ["GET"]),
+        _Res("r1", "r0", "users"),
+        _Res("r2", "r1", "{userId}", ["GET"]),
+        _Res("r3", "r1", "me", ["PATCH"]),
+        _Res("r4", "r0", "files"),
+        _Res("r5", "r4", "{proxy+}", ["ANY"]),
+        _Res("r6", "r2", "orders", ["POST"]),
+    ],
+    binary=["image~1png", "application/*"],
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "resource", "params"),
+    [
+        ("GET", "/", "/", {}),
+        ("GET", "/users/42", "/users/{userId}", {"userId": "42"}),
+        ("PATCH", "/users/me", "/users/me", {}),
+        ("GET", "/users/me", "/users/{userId}", {"userId": "me"}),  # the literal sibling has no GET
+        ("POST", "/users/7/orders", "/users/{userId}/orders", {"userId": "7"}),
+        ("DELETE", "/files/a/b/c.txt", "/files/{proxy+}", {"proxy": "a/b/c.txt"}),
+    ],
+)
+def test_find_route__most_specific_resource_with_the_method(method, path, resource, params):
+    deployment = gw.freeze(TREE, "d1")
+    route = gw.find_route(deployment.root, [p for p in path.split("/") if p], method)
+    assert route is not None
+    assert (route.node.path, route.path_parameters) == (resource, params)
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/users/me"), ("GET", "/files"), ("GET", "/nope"), ("PUT", "/")])
+def test_find_route__no_resource_with_that_method_is_none(method, path):
+    deployment = gw.freeze(TREE, "d1")
+    assert gw.find_route(deployment.root, [p for p in path.split("/") if p], method) is None
+
+
+def test_freeze__reads_binary_media_types_escaped_or_not():
+    assert gw.freeze(TREE, "d1").binary_media_types == ("image/png", "application/*")
+    assert gw.is_binary("image/png", ("image/png",)) and gw.is_binary("application/pdf; x=1", ("application/*",))
+    assert not gw.is_binary("text/plain", ("image/*",)) and gw.is_binary("", ("*/*",))
+
+
+def _event_for(environ_kwargs, raw_headers=None, body=b"", binary=()):
+    environ = EnvironBuilder(**environ_kwargs).get_environ()
+    if raw_headers is not None:
+        environ[gw.RAW_HEADERS_ENVIRON_KEY] = raw_headers
+    request = Request(environ)
+    deployment = gw.freeze(TREE, "d1")
+    route = gw.find_route(deployment.root, ["users", "42"], "GET")
+    return gw.build_event(
+        gw.EventInput(
+            api_id="api1",
+            stage="prod",
+            account_id="123456789012",
+            region="us-east-1",
+            deployment_id="d1",
+            http_method="GET",
+            path="/users/42",
+            query=environ["QUERY_STRING"],
+            header_lines=gw.request_header_lines(request),
+            body=body,
+            source_ip="198.51.100.7",
+            protocol="HTTP/1.1",
+            port=4566,
+            route=route,
+            stage_variables={},
+            binary_media_types=tuple(binary),
+            ids=gw.RequestIds.new(),
+        )
+    )
+
+
+def test_build_event__repeated_headers_and_query_keys_are_multi_valued_the_single_maps_keep_the_last():
+    event = _event_for(
+        {"path": "/x", "query_string": "a=1&a=2&b=x%20y+z&c="},
+        raw_headers=[("x-multi", "one"), ("x-multi", "two"), ("Host", "h"), ("Content-Length", "0")],
+    )
+    assert event["multiValueHeaders"]["x-multi"] == ["one", "two"] and event["headers"]["x-multi"] == "two"
+    assert "Content-Length" not in event["headers"]
+    assert event["queryStringParameters"] == {"a": "2", "b": "x y+z", "c": ""}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x y+z"], "c": [""]}
+    assert event["headers"]["X-Forwarded-For"] == "198.51.100.7"
+    assert event["pathParameters"] == {"userId": "42"} and event["stageVariables"] is None
+    assert event["body"] is None and event["isBase64Encoded"] is False
+
+
+def test_build_event__appends_the_caller_to_x_forwarded_for_and_keeps_a_trace_id():
+    event = _event_for({"headers": {"X-Forwarded-For": "203.0.113.1", "X-Amzn-Trace-Id": "Root=1-abc-def"}})
+    assert event["headers"]["X-Forwarded-For"] == "203.0.113.1, 198.51.100.7"
+    assert event["headers"]["X-Amzn-Trace-Id"] == "Root=1-abc-def"
+
+
+def test_build_event__binary_body_is_base64():
+    event = _event_for({"headers": {"Content-Type": "image/png"}}, body=b"\x89PNG\x00\xff", binary=["image/png"])
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\x89PNG\x00\xff"
+
+
+def test_request_time__is_apigateways_format():
+    ids = gw.RequestIds("r", "e", "t", 1759314030123)
+    assert ids.request_time == "01/Oct/2025:10:20:30 +0000"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"null",
+        b'"a string"',
+        b'{"statusCode": 200, "body": {"an": "object"}}',
+        b'{"statusCode": 200, "body": "x", "cookies": ["a=1"]}',
+        b'{"statusCode": "two hundred"}',
+        b'{"statusCode": 700}',
+        b'{"headers": {"X-Count": 3}}',
+        b'{"multiValueHeaders": {"X-A": "not a list"}}',
+        b'{"isBase64Encoded": "true"}',
+    ],
+)
+def test_parse_proxy_response__malformed_is_refused(payload):
+    with pytest.raises(gw.MalformedProxyResponse):
+        gw.parse_proxy_response(payload)
+
+
+def test_parse_proxy_response__defaults_and_merged_headers():
+    empty = gw.parse_proxy_response(b"{}")
+    assert (empty.status, empty.headers, empty.body, empty.is_base64) == (200, [], "", False)
+    resp = gw.parse_proxy_response(
+        json.dumps(
+            {
+                "statusCode": "201",
+                "headers": {"X-A": "1", "X-B": "single", "X-Flag": True},
+                "multiValueHeaders": {"X-B": ["m1", "m2"]},
+                "body": "ok",
+            }
+        ).encode()
+    )
+    assert resp.status == 201
+    assert resp.headers == [("X-A", "1"), ("X-B", "m1"), ("X-B", "m2"), ("X-Flag", "true")]
+
+
+SOURCE = "arn:aws:execute-api:us-east-1:123456789012:api1/prod/POST/inference"
+
+
+def _statement(source_pattern=None, principal=None, effect="Allow", action="lambda:InvokeFunction"):
+    st = {"Effect": effect, "Action": action, "Principal": principal or {"Service": "apigateway.amazonaws.com"}}
+    if source_pattern:
+        st["Condition"] = {"ArnLike": {"AWS:SourceArn": source_pattern}}
+    return st
+
+
+@pytest.mark.parametrize(
+    ("statements", "allowed"),
+    [
+        ([], False),
+        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*/POST/inference")], True),
+        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*")], True),
+        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*/GET/inference")], False),
+        ([_statement("arn:aws:execute-api:us-east-1:123456789012:other/*")], False),
+        ([_statement(principal={"Service": "events.amazonaws.com"})], False),
+        ([_statement(action="lambda:*")], True),
+        ([_statement(), _statement(effect="Deny")], False),
+    ],
+)
+def test_policy_allows_apigateway__principal_action_and_source_arn(statements, allowed):
+    assert gw.policy_allows_apigateway(statements, SOURCE, "123456789012") is allowed
+
+
+# --- End to end on the local cloud -----------------------------------------------------------------------
+
+ECHO_SOURCE = """
+import base64, json, time
+
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF])
+
+def lambda_handler(event, context):
+    params = event.get("queryStringParameters") or {}
+    mode = params.get("mode", "echo")
+    if mode == "raise":
+        raise RuntimeError("the handler failed on purpose")
+    if mode == "sleep":
+        time.sleep(float(params.get("seconds", "2")))
+    if mode == "malformed":
+        return {"statusCode": 200, "body": {"not": "a string"}}
+    if mode == "extra":
+        return {"statusCode": 200, "body": "x", "cookies": ["a=1"]}
+    if mode == "binary":
+        return {"statusCode": 200, "headers": {"Content-Type": "image/png"},
+                "body": base64.b64encode(PNG).decode(), "isBase64Encoded": True}
+    if mode == "headers":
+        return {"statusCode": 201, "headers": {"X-One": "1", "X-Both": "single", "X-Flag": True},
+                "multiValueHeaders": {"X-Both": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]}, "body": "made"}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"event": event, "lambdaRequestId": context.aws_request_id})}
+"""
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0xFF])
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def _zip(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("lambda_function.py", source)
+    return buf.getvalue()
+
+
+class Gateway:
+    """One REST API on the local cloud and what the tests need to call it."""
+
+    def __init__(self, endpoint: str, session: boto3.Session) -> None:
+        self.endpoint = endpoint
+        self.session = session
+        self.suffix = uuid.uuid4().hex[:8]
+        self.apigw = session.client("apigateway", endpoint_url=endpoint)
+        self.lam = session.client("lambda", endpoint_url=endpoint)
+        iam = session.client("iam", endpoint_url=endpoint)
+        role = iam.create_role(RoleName=f"apigw-echo-{self.suffix}", AssumeRolePolicyDocument=json.dumps(TRUST))
+        self.echo = self._function(f"apigw-echo-{self.suffix}", role["Role"]["Arn"])
+        self.unpermitted = self._function(f"apigw-noperm-{self.suffix}", role["Role"]["Arn"])
+        self.api_id = self.apigw.create_rest_api(
+            name=f"apigw-test-{self.suffix}", binaryMediaTypes=["application/octet-stream", "image/*"]
+        )["id"]
+        root = self.apigw.get_resources(restApiId=self.api_id)["items"][0]["id"]
+        self._method(root, "GET", self.echo)
+        echo = self._resource(root, "echo")
+        self._method(echo, "ANY", self.echo)
+        items = self._resource(root, "items")
+        self._method(self._resource(items, "{id}"), "GET", self.echo)
+        self._method(self._resource(items, "special"), "PATCH", self.echo)
+        files = self._resource(root, "files")
+        self._method(self._resource(files, "{proxy+}"), "ANY", self.echo)
+        self._method(self._resource(root, "slow"), "POST", self.echo, timeoutInMillis=500)
+        self._method(self._resource(root, "noperm"), "POST", self.unpermitted)
+        self._method(self._resource(root, "signed"), "GET", self.echo, authorization="AWS_IAM")
+        self.lam.add_permission(
+            FunctionName=self.echo,
+            StatementId="apigateway-test",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{REGION}:{LOCAL_ACCOUNT_ID}:{self.api_id}/*",
+        )
+        self.deploy()
+        self.base = f"{endpoint}/restapis/{self.api_id}/prod/_user_request_"
+
+    def _function(self, name: str, role_arn: str) -> str:
+        return self.lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": _zip(ECHO_SOURCE)},
+            Timeout=10,
+        )["FunctionArn"]
+
+    def _resource(self, parent: str, part: str) -> str:
+        return self.apigw.create_resource(restApiId=self.api_id, parentId=parent, pathPart=part)["id"]
+
+    def _method(self, resource: str, verb: str, function_arn: str, authorization: str = "NONE", **extra) -> None:
+        self.apigw.put_method(
+            restApiId=self.api_id, resourceId=resource, httpMethod=verb, authorizationType=authorization
+        )
+        self.apigw.put_integration(
+            restApiId=self.api_id,
+            resourceId=resource,
+            httpMethod=verb,
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+            **extra,
+        )
+
+    def deploy(self) -> None:
+        self.apigw.create_deployment(restApiId=self.api_id, stageName="prod", variables={"color": "blue"})
+
+
+@pytest.fixture(scope="module")
+def gateway(local_cloud) -> Gateway:
+    session = boto3.Session(
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
+    )
+    return Gateway(local_cloud.endpoint_url, session)
+
+
+def _echoed(resp: requests.Response) -> dict:
+    assert resp.status_code == 200, resp.text
+    return resp.json()["event"]
+
+
+def _assert_gateway_error(resp: requests.Response, status: int, message: str, error_type: str | None) -> None:
+    assert resp.status_code == status, resp.text
+    assert resp.json() == {"message": message}
+    assert resp.headers["Content-Type"] == "application/json"
+    assert resp.headers.get("x-amzn-ErrorType") == error_type
+    assert uuid.UUID(resp.headers["x-amzn-RequestId"])
+
+
+@pytest.mark.local_cloud
+def test_event__has_the_rest_proxy_shape_field_by_field(gateway):
+    reference = json.loads(REFERENCE_EVENT.read_text())
+    resp = requests.post(
+        f"{gateway.base}/echo?lang=vi",
+        data=json.dumps({"input": {"text": "Hello AI!"}}),
+        headers={"Content-Type": "application/json", "User-Agent": "curl/8.5.0"},
+        timeout=30,
+    )
+    event = _echoed(resp)
+    assert set(event) == set(reference)
+    assert set(event["requestContext"]) == set(reference["requestContext"])
+    assert set(event["requestContext"]["identity"]) == set(reference["requestContext"]["identity"])
+
+    assert event["resource"] == "/echo" and event["path"] == "/echo" and event["httpMethod"] == "POST"
+    headers = event["headers"]
+    assert headers["Content-Type"] == "application/json" and headers["User-Agent"] == "curl/8.5.0"
+    assert headers["Host"] == urlsplit(gateway.endpoint).netloc
+    assert headers["X-Forwarded-For"] == "127.0.0.1" and headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-Port"] == str(urlsplit(gateway.endpoint).port)
+    assert headers["X-Amzn-Trace-Id"].startswith("Root=1-") and "Content-Length" not in headers
+    assert event["multiValueHeaders"] == {k: [v] for k, v in headers.items()}
+    assert event["queryStringParameters"] == {"lang": "vi"}
+    assert event["multiValueQueryStringParameters"] == {"lang": ["vi"]}
+    assert event["pathParameters"] is None
+    assert event["stageVariables"] == {"color": "blue"}
+    assert event["body"] == '{"input": {"text": "Hello AI!"}}' and event["isBase64Encoded"] is False
+
+    ctx = event["requestContext"]
+    stage = gateway.apigw.get_stage(restApiId=gateway.api_id, stageName="prod")
+    resources = {r["path"]: r["id"] for r in gateway.apigw.get_resources(restApiId=gateway.api_id)["items"]}
+    assert ctx["resourceId"] == resources["/echo"] and ctx["resourcePath"] == "/echo"
+    assert ctx["httpMethod"] == "POST" and ctx["path"] == "/prod/echo" and ctx["stage"] == "prod"
+    assert ctx["accountId"] == LOCAL_ACCOUNT_ID and ctx["apiId"] == gateway.api_id
+    assert ctx["deploymentId"] == stage["deploymentId"] and ctx["protocol"] == "HTTP/1.1"
+    assert ctx["domainName"] == f"{gateway.api_id}.execute-api.{REGION}.amazonaws.com"
+    assert ctx["domainPrefix"] == gateway.api_id
+    assert abs(ctx["requestTimeEpoch"] / 1000 - time.time()) < 60
+    assert time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(ctx["requestTimeEpoch"] // 1000)) == ctx["requestTime"]
+    assert uuid.UUID(ctx["requestId"]) and len(ctx["extendedRequestId"]) == 16
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1" and ctx["identity"]["userAgent"] == "curl/8.5.0"
+    assert all(v is None for k, v in ctx["identity"].items() if k not in ("sourceIp", "userAgent"))
+
+    # The response carries API Gateway's ids; each request gets a fresh request id.
+    assert resp.headers["x-amzn-RequestId"] == ctx["requestId"]
+    assert resp.headers["x-amz-apigw-id"] == ctx["extendedRequestId"]
+    again = _echoed(requests.post(f"{gateway.base}/echo", data="{}", timeout=30))
+    assert again["requestContext"]["requestId"] != ctx["requestId"]
+
+
+@pytest.mark.local_cloud
+def test_event__get_without_body_or_query_has_nulls(gateway):
+    event = _echoed(requests.get(f"{gateway.base}/", timeout=30))
+    assert event["resource"] == "/" and event["path"] == "/" and event["requestContext"]["path"] == "/prod/"
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    assert event["queryStringParameters"] is None and event["multiValueQueryStringParameters"] is None
+    assert event["pathParameters"] is None
+
+
+@pytest.mark.local_cloud
+def test_routing__path_parameters_greedy_proxy_and_any(gateway):
+    event = _echoed(requests.get(f"{gateway.base}/items/42", timeout=30))
+    assert (event["resource"], event["pathParameters"]) == ("/items/{id}", {"id": "42"})
+    event = _echoed(requests.get(f"{gateway.base}/items/special", timeout=30))  # /items/special has PATCH only
+    assert (event["resource"], event["pathParameters"]) == ("/items/{id}", {"id": "special"})
+    event = _echoed(requests.patch(f"{gateway.base}/items/special", timeout=30))
+    assert (event["resource"], event["pathParameters"]) == ("/items/special", None)
+    event = _echoed(requests.delete(f"{gateway.base}/files/reports/2025/q3%20final.csv", timeout=30))
+    assert event["resource"] == "/files/{proxy+}" and event["httpMethod"] == "DELETE"
+    assert event["pathParameters"] == {"proxy": "reports/2025/q3 final.csv"}
+    assert event["path"] == "/files/reports/2025/q3 final.csv"
+
+
+@pytest.mark.local_cloud
+def test_binary_body__is_base64_with_isBase64Encoded(gateway):
+    blob = bytes(range(256))
+    event = _echoed(
+        requests.post(
+            f"{gateway.base}/echo", data=blob, headers={"Content-Type": "application/octet-stream"}, timeout=30
+        )
+    )
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == blob
+    event = _echoed(requests.post(f"{gateway.base}/echo", data=PNG, headers={"Content-Type": "image/png"}, timeout=30))
+    assert event["isBase64Encoded"] is True  # image/* matches
+    event = _echoed(
+        requests.post(f"{gateway.base}/echo", data="plain", headers={"Content-Type": "text/plain"}, timeout=30)
+    )
+    assert (event["isBase64Encoded"], event["body"]) == (False, "plain")
+
+
+@pytest.mark.local_cloud
+def test_binary_response__decoded_when_accept_is_a_binary_type_else_base64_text(gateway):
+    resp = requests.get(f"{gateway.base}/echo?mode=binary", headers={"Accept": "image/png"}, timeout=30)
+    assert resp.status_code == 200 and resp.content == PNG and resp.headers["Content-Type"] == "image/png"
+    resp = requests.get(f"{gateway.base}/echo?mode=binary", headers={"Accept": "application/json"}, timeout=30)
+    assert resp.status_code == 200 and base64.b64decode(resp.text) == PNG
+
+
+@pytest.mark.local_cloud
+def test_query_strings__single_and_multi_valued(gateway):
+    event = _echoed(requests.get(f"{gateway.base}/echo?tag=a&tag=b&q=hello%20world&empty=", timeout=30))
+    assert event["queryStringParameters"] == {"tag": "b", "q": "hello world", "empty": ""}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "q": ["hello world"], "empty": [""]}
+
+
+def _raw_request(gateway: Gateway, header_lines: list[tuple[str, str]]) -> dict:
+    parts = urlsplit(gateway.base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.putrequest("GET", f"{parts.path}/echo")
+        for name, value in header_lines:
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 200, body
+        return json.loads(body)["event"]
+    finally:
+        conn.close()
+
+
+@pytest.mark.local_cloud
+def test_headers__single_valued_keep_their_value(gateway):
+    event = _raw_request(gateway, [("X-Single", "one, with comma"), ("Accept", "application/json")])
+    assert event["headers"]["X-Single"] == "one, with comma"
+    assert event["multiValueHeaders"]["X-Single"] == ["one, with comma"]
+
+
+@pytest.mark.local_cloud
+def test_headers__repeated_ones_are_multi_valued_and_names_keep_their_case(gateway):
+    event = _raw_request(gateway, [("x-multi", "one"), ("x-multi", "two"), ("X-Other", "3")])
+    assert event["multiValueHeaders"]["x-multi"] == ["one", "two"] and event["headers"]["x-multi"] == "two"
+    assert event["headers"]["X-Other"] == "3"
+
+
+@pytest.mark.local_cloud
+def test_response__status_headers_and_multi_value_headers_map_back(gateway):
+    resp = requests.get(f"{gateway.base}/echo?mode=headers", timeout=30)
+    assert resp.status_code == 201 and resp.text == "made"
+    assert resp.headers["X-One"] == "1" and resp.headers["X-Flag"] == "true"
+    assert resp.raw.headers.getlist("X-Both") == ["m1", "m2"]  # multiValueHeaders wins over headers
+    assert resp.raw.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert resp.headers["Content-Type"] == "application/json"  # API Gateway's default
+    assert uuid.UUID(resp.headers["x-amzn-RequestId"]) and resp.headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+
+
+@pytest.mark.local_cloud
+@pytest.mark.parametrize("mode", ["raise", "malformed", "extra"])
+def test_errors__function_error_or_malformed_proxy_response_gives_502(gateway, mode):
+    resp = requests.post(f"{gateway.base}/echo?mode={mode}", data="{}", timeout=30)
+    _assert_gateway_error(resp, 502, "Internal server error", "InternalServerErrorException")
+
+
+@pytest.mark.local_cloud
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/nothing-here"), ("GET", "/slow"), ("GET", "/files"), ("POST", "/items/1")]
+)
+def test_errors__no_such_resource_or_method_gives_403_missing_authentication_token(gateway, method, path):
+    resp = requests.request(method, f"{gateway.base}{path}", timeout=30)
+    _assert_gateway_error(resp, 403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+
+
+@pytest.mark.local_cloud
+def test_errors__unknown_stage_or_api_gives_403_forbidden_as_execute_api_does(gateway):
+    for url in (
+        f"{gateway.endpoint}/restapis/{gateway.api_id}/dev/_user_request_/echo",
+        f"{gateway.endpoint}/restapis/nosuchapi0/prod/_user_request_/echo",
+    ):
+        _assert_gateway_error(requests.post(url, timeout=30), 403, "Forbidden", "ForbiddenException")
+
+
+@pytest.mark.local_cloud
+def test_errors__unsigned_request_to_an_aws_iam_method_gives_missing_authentication_token(gateway):
+    resp = requests.get(f"{gateway.base}/signed", timeout=30)
+    _assert_gateway_error(resp, 403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+
+
+@pytest.mark.local_cloud
+def test_errors__integration_past_its_timeout_gives_504(gateway):
+    start = time.monotonic()
+    resp = requests.post(f"{gateway.base}/slow?mode=sleep&seconds=2", data="{}", timeout=30)
+    assert time.monotonic() - start < 1.8
+    _assert_gateway_error(resp, 504, "Endpoint request timed out", None)
+
+
+@pytest.mark.local_cloud
+def test_errors__body_over_10_mb_gives_413(gateway):
+    resp = requests.post(f"{gateway.base}/echo", data=b"x" * (10 * 1024 * 1024 + 1), timeout=60)
+    assert resp.status_code == 413 and resp.text == "HTTP content length exceeded 10485760 bytes."
+
+
+@pytest.mark.local_cloud
+def test_errors__function_without_invoke_permission_gives_500(gateway):
+    resp = requests.post(f"{gateway.base}/noperm", data="{}", timeout=30)
+    _assert_gateway_error(resp, 500, "Internal server error", "InternalServerErrorException")
+
+
+@pytest.mark.local_cloud
+def test_stage__serves_what_was_deployed_until_the_next_deployment(gateway):
+    root = gateway.apigw.get_resources(restApiId=gateway.api_id)["items"]
+    root_id = next(r["id"] for r in root if r["path"] == "/")
+    later = gateway._resource(root_id, f"later{gateway.suffix}")
+    gateway._method(later, "POST", gateway.echo)
+    url = f"{gateway.base}/later{gateway.suffix}"
+    _assert_gateway_error(
+        requests.post(url, timeout=30), 403, "Missing Authentication Token", "MissingAuthenticationTokenException"
+    )
+    gateway.deploy()
+    assert _echoed(requests.post(url, timeout=30))["resource"] == f"/later{gateway.suffix}"
+
+
+@pytest.mark.local_cloud
+def test_parallel_requests__each_gets_its_own_answer(gateway):
+    def call(i: int) -> tuple[int, str, str]:
+        resp = requests.post(f"{gateway.base}/echo?n={i}", data=f'{{"n": {i}}}', timeout=30)
+        event = _echoed(resp)
+        return int(event["queryStringParameters"]["n"]), event["body"], event["requestContext"]["requestId"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(24)))
+    assert [(n, body) for n, body, _ in results] == [(i, f'{{"n": {i}}}') for i in range(24)]
+    assert len({rid for _, _, rid in results}) == 24
+
+
+def _kit_connection(gateway: Gateway, prefix: str) -> Connection:
+    """A connection like connect("local", prefix=...) gives, without touching connect()'s current one."""
+    return Connection(
+        target="local",
+        region=REGION,
+        account_id=LOCAL_ACCOUNT_ID,
+        identity_arn="",
+        session=gateway.session,
+        names=ResourceNames(prefix=prefix),
+        endpoint_url=gateway.endpoint,
+    )
+
+
+@pytest.fixture(scope="module")
+def seed_api(gateway) -> api.ApiInfo:
+    """The API create_rest_api() builds (section 7), in front of the echo function."""
+    return api.create_rest_api(gateway.echo, conn=_kit_connection(gateway, f"s{gateway.suffix}"))
+
+
+@pytest.mark.local_cloud
+def test_create_rest_api__gives_the_local_invoke_url_and_is_idempotent(gateway, seed_api):
+    conn = _kit_connection(gateway, f"s{gateway.suffix}")
+    assert seed_api.invoke_url == f"{gateway.endpoint}/restapis/{seed_api.api_id}/prod/_user_request_/inference"
+    assert api.create_rest_api(gateway.echo, conn=conn).changed is False
+    assert api.invoke_url(conn=conn) == seed_api.invoke_url
+
+
+@pytest.mark.local_cloud
+def test_send_test_request__posts_the_seed_payload_and_reads_the_answer(seed_api):
+    tested = api.send_test_request(seed_api.invoke_url, api.SEED_PAYLOAD)
+    assert tested.status == 200 and tested.ok and tested.elapsed_ms > 0
+    event = tested.body["event"]
+    assert event["body"] == '{"input": {"text": "Hello AI!"}}' and event["resource"] == "/inference"
+    assert tested.request_id == event["requestContext"]["requestId"]
+
+
+@pytest.mark.local_cloud
+@pytest.mark.skipif(sys.platform == "win32", reason="the seed's command line uses POSIX shell quoting")
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl on PATH")
+def test_seed_curl_command__works_from_a_shell_with_only_the_url_changed(seed_api):
+    command = api.curl_command(seed_api.invoke_url, {"input": {"text": "Hello AI!"}})
+    assert command.startswith(
+        'curl -X POST -H "Content-Type: application/json" -d \'{"input": {"text": "Hello AI!"}}\' '
+    )
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    event = json.loads(done.stdout)["event"]
+    assert event["body"] == '{"input": {"text": "Hello AI!"}}' and event["httpMethod"] == "POST"
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert event["headers"]["User-Agent"].startswith("curl/")
+
+
+@pytest.mark.local_cloud
+def test_delete_rest_api__the_url_then_answers_forbidden(gateway):
+    conn = _kit_connection(gateway, f"d{gateway.suffix}")
+    info = api.create_rest_api(gateway.echo, conn=conn)
+    assert requests.post(info.invoke_url, data="{}", timeout=30).status_code == 200
+    assert api.delete_rest_api(conn=conn) is True
+    _assert_gateway_error(requests.post(info.invoke_url, timeout=30), 403, "Forbidden", "ForbiddenException")

@@ -1,0 +1,1307 @@
+"""IAM enforcement in the local cloud: the seed's permission step, checked call by call as AWS would.
+
+Three layers: the policy evaluation alone (no server), the mapping of real botocore requests to IAM actions and
+resource ARNs (no server), and end-to-end calls with an execution role's temporary credentials against a real
+local cloud. The cases run end to end are listed in docs/iam-enforcement.md; a test keeps that table in sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import re
+import string
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import botocore.exceptions
+import moto
+import pytest
+from botocore.config import Config
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from workshop_lib.config import (
+    KIT_ROOT,
+    LAMBDA_SOURCE,
+    LOCAL_ADMIN_ACCESS_KEY,
+    LOCAL_ADMIN_SECRET_KEY,
+    POLICIES_DIR,
+    ResourceNames,
+)
+from workshop_lib.local import iam_enforcement as iam_enf
+from workshop_lib.local.iam_enforcement import Check, Decision, denial_message, evaluate
+from workshop_lib.local.state import CloudState
+
+REGION = "us-east-1"
+DOCS = KIT_ROOT / "docs" / "iam-enforcement.md"
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _render(template: str, **values: str) -> str:
+    return string.Template((POLICIES_DIR / f"{template}.json").read_text()).substitute(values)
+
+
+# ------------------------------------------------------------------------------------------------
+# Policy evaluation, without a server
+# ------------------------------------------------------------------------------------------------
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/InferenceMetadata"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "action", "matches"),
+    [
+        ("dynamodb:PutItem", "dynamodb:PutItem", True),
+        ("DynamoDB:putitem", "dynamodb:PutItem", True),  # actions are case-insensitive
+        ("dynamodb:Put*", "dynamodb:PutItem", True),
+        ("dynamodb:*", "dynamodb:Scan", True),
+        ("*", "sagemaker:InvokeEndpoint", True),
+        ("dynamodb:?utItem", "dynamodb:PutItem", True),
+        ("dynamodb:Put?", "dynamodb:PutItem", False),  # ? is exactly one character
+        ("dynamodb:Put*", "dynamodb:BatchWriteItem", False),
+        ("dynamodb:PutItem", "dynamodb:PutItems", False),  # whole-string match, not a prefix
+        ("s3:Get*", "dynamodb:GetItem", False),
+    ],
+)
+def test_action_patterns__wildcards_and_case(pattern, action, matches):
+    assert iam_enf.action_matches(pattern, action) is matches
+
+
+@pytest.mark.parametrize(
+    ("pattern", "resource", "matches"),
+    [
+        (TABLE_ARN, TABLE_ARN, True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/Inference*", TABLE_ARN, True),
+        ("arn:aws:dynamodb:*:*:table/*", TABLE_ARN, True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/InferenceMetadat?", TABLE_ARN, True),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/inferencemetadata", TABLE_ARN, False),  # case-sensitive
+        (TABLE_ARN, TABLE_ARN + "/index/modelName-timestamp-index", False),  # the table ARN does not cover indexes
+        (TABLE_ARN + "/index/*", TABLE_ARN + "/index/modelName-timestamp-index", True),
+        ("*", TABLE_ARN, True),
+        (
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:*",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:s",
+            True,
+        ),
+        (
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:",
+            False,
+        ),
+        ("arn:aws:dynamodb:*:*:table/*", "*", False),  # a scoped pattern never matches the resource "*"
+    ],
+)
+def test_resource_patterns__wildcards_and_case(pattern, resource, matches):
+    assert iam_enf.resource_matches(pattern, resource) is matches
+
+
+def _allow(action: Any, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def _deny(action: Any, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
+def test_evaluate__nothing_attached_is_an_implicit_deny():
+    assert evaluate([], "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
+
+
+def test_evaluate__the_seeds_policy_allows_put_item_on_its_table_only():
+    seed = _render("metadata-write", region="us-east-1", account_id="123456789012", table="InferenceMetadata")
+    assert evaluate([seed], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
+    assert (
+        evaluate([seed], "dynamodb:PutItem", TABLE_ARN.replace("InferenceMetadata", "Other")) is Decision.IMPLICIT_DENY
+    )
+    assert evaluate([seed], "dynamodb:Scan", TABLE_ARN) is Decision.IMPLICIT_DENY
+    assert evaluate([seed], "dynamodb:DescribeTable", TABLE_ARN) is Decision.IMPLICIT_DENY
+
+
+def test_evaluate__an_explicit_deny_beats_an_allow_in_any_policy():
+    documents = [_policy([_allow("dynamodb:*", "*")]), {"Statement": _deny("dynamodb:PutItem")}]
+    assert evaluate(documents, "dynamodb:PutItem", TABLE_ARN) is Decision.EXPLICIT_DENY
+    assert evaluate(documents, "dynamodb:GetItem", TABLE_ARN) is Decision.ALLOW
+
+
+def test_evaluate__not_action_and_not_resource_invert_the_match():
+    not_action = _policy([{"Effect": "Allow", "NotAction": ["dynamodb:Delete*", "dynamodb:Scan"], "Resource": "*"}])
+    assert evaluate([not_action], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
+    assert evaluate([not_action], "dynamodb:DeleteItem", TABLE_ARN) is Decision.IMPLICIT_DENY
+    not_resource = _policy([{"Effect": "Deny", "Action": "dynamodb:*", "NotResource": TABLE_ARN}, _allow("*", "*")])
+    assert evaluate([not_resource], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
+    assert evaluate([not_resource], "dynamodb:PutItem", TABLE_ARN + "2") is Decision.EXPLICIT_DENY
+
+
+def test_evaluate__a_statement_with_a_condition_never_applies():
+    condition = {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    assert evaluate([_policy([_allow("dynamodb:PutItem", Condition=condition)])], "dynamodb:PutItem", TABLE_ARN) is (
+        Decision.IMPLICIT_DENY
+    )
+    both = _policy([_allow("dynamodb:PutItem"), _deny("dynamodb:PutItem", Condition=condition)])
+    assert evaluate([both], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
+
+
+def test_evaluate__single_statement_objects_and_string_lists_are_read():
+    document = {"Version": "2012-10-17", "Statement": _allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN])}
+    assert evaluate([document], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
+
+
+def test_evaluate__unreadable_documents_and_unknown_effects_grant_nothing():
+    documents = [
+        "{not json",
+        _policy([{"Effect": "allow", "Action": "*", "Resource": "*"}]),
+        _policy([{"Effect": "Allow"}]),
+    ]
+    assert evaluate(documents, "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
+
+
+def test_denial_message__matches_aws_wording_for_implicit_and_explicit_deny():
+    who = "arn:aws:sts::123456789012:assumed-role/r/s"
+    assert denial_message(who, "dynamodb:PutItem", TABLE_ARN, Decision.IMPLICIT_DENY) == (
+        f"User: {who} is not authorized to perform: dynamodb:PutItem on resource: {TABLE_ARN} "
+        "because no identity-based policy allows the dynamodb:PutItem action"
+    )
+    assert denial_message(who, "dynamodb:PutItem", TABLE_ARN, Decision.EXPLICIT_DENY) == (
+        f"User: {who} is not authorized to perform: dynamodb:PutItem on resource: {TABLE_ARN} "
+        "with an explicit deny in an identity-based policy"
+    )
+    assert denial_message(who, "cloudwatch:PutMetricData", "*", Decision.IMPLICIT_DENY) == (
+        f"User: {who} is not authorized to perform: cloudwatch:PutMetricData "
+        "because no identity-based policy allows the cloudwatch:PutMetricData action"
+    )
+    assert 'on resource: "arn:aws:s3:::b/k" because' in denial_message(
+        who, "s3:GetObject", "arn:aws:s3:::b/k", Decision.IMPLICIT_DENY, quote=True
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Real botocore requests mapped to IAM checks, without a server
+# ------------------------------------------------------------------------------------------------
+class _Sent(Exception):
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+
+def _request(service: str, operation: str, endpoint: str | None = "http://127.0.0.1:4566", **params: Any) -> Request:
+    """The request botocore would send for an operation, as the local cloud's WSGI app receives it."""
+    client = boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="ASIAEXAMPLEKEY",
+        aws_secret_access_key="secret",
+        aws_session_token="token",
+        config=NO_RETRY,
+    )
+
+    def capture(request: Any, **_: Any) -> None:
+        raise _Sent(request)
+
+    client.meta.events.register("before-send", capture)
+    with pytest.raises(_Sent) as sent:
+        getattr(client, operation)(**params)
+    prepared = sent.value.request
+    url = urlsplit(prepared.url)
+    body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode()
+    builder = EnvironBuilder(
+        path=url.path,
+        query_string=url.query,
+        method=prepared.method,
+        headers={k: v.decode() if isinstance(v, bytes) else v for k, v in prepared.headers.items()},
+        data=body,
+        base_url=f"{url.scheme}://{url.netloc}",
+    )
+    return Request(builder.get_environ())
+
+
+def _checks(request: Request) -> tuple[Check, ...] | None:
+    credential = iam_enf.credential_of(request)
+    assert credential is not None and credential.access_key == "ASIAEXAMPLEKEY"
+    assert credential.session_token == "token"
+    call = iam_enf.describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
+    return None if call is None else call.checks
+
+
+T = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "expected"),
+    [
+        (
+            "dynamodb",
+            "put_item",
+            {"TableName": "InferenceMetadata", "Item": {"k": {"S": "1"}}},
+            [("dynamodb:PutItem", T + "InferenceMetadata")],
+        ),
+        (
+            "dynamodb",
+            "query",
+            {
+                "TableName": "M",
+                "IndexName": "modelName-timestamp-index",
+                "KeyConditionExpression": "a = :a",
+                "ExpressionAttributeValues": {":a": {"S": "x"}},
+            },
+            [("dynamodb:Query", T + "M/index/modelName-timestamp-index")],
+        ),
+        (
+            "dynamodb",
+            "batch_write_item",
+            {
+                "RequestItems": {
+                    "A": [{"PutRequest": {"Item": {"k": {"S": "1"}}}}],
+                    "B": [{"DeleteRequest": {"Key": {"k": {"S": "1"}}}}],
+                }
+            },
+            [("dynamodb:BatchWriteItem", T + "A"), ("dynamodb:BatchWriteItem", T + "B")],
+        ),
+        (
+            "dynamodb",
+            "transact_write_items",
+            {
+                "TransactItems": [
+                    {"Put": {"TableName": "A", "Item": {"k": {"S": "1"}}}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": "B",
+                            "Key": {"k": {"S": "1"}},
+                            "ConditionExpression": "attribute_exists(k)",
+                        }
+                    },
+                    {"Delete": {"TableName": "C", "Key": {"k": {"S": "1"}}}},
+                ]
+            },
+            [("dynamodb:PutItem", T + "A"), ("dynamodb:ConditionCheckItem", T + "B"), ("dynamodb:DeleteItem", T + "C")],
+        ),
+        ("dynamodb", "list_tables", {}, [("dynamodb:ListTables", T + "*")]),
+        ("dynamodb", "describe_table", {"TableName": T + "ByArn"}, [("dynamodb:DescribeTable", T + "ByArn")]),
+        (
+            "sagemaker-runtime",
+            "invoke_endpoint",
+            {"EndpointName": "ML-Endpoint", "Body": b"{}"},
+            [("sagemaker:InvokeEndpoint", "arn:aws:sagemaker:us-east-1:123456789012:endpoint/ml-endpoint")],
+        ),
+        (
+            "sagemaker",
+            "describe_endpoint",
+            {"EndpointName": "ML-Endpoint"},
+            [("sagemaker:DescribeEndpoint", "arn:aws:sagemaker:us-east-1:123456789012:endpoint/ml-endpoint")],
+        ),
+        (
+            "logs",
+            "create_log_group",
+            {"logGroupName": "/aws/lambda/f"},
+            [("logs:CreateLogGroup", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:")],
+        ),
+        (
+            "logs",
+            "put_log_events",
+            {
+                "logGroupName": "/aws/lambda/f",
+                "logStreamName": "2026/01/01/[$LATEST]abc",
+                "logEvents": [{"timestamp": 1, "message": "m"}],
+            },
+            [
+                (
+                    "logs:PutLogEvents",
+                    "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:2026/01/01/[$LATEST]abc",
+                )
+            ],
+        ),
+        (
+            "logs",
+            "filter_log_events",
+            {"logGroupIdentifier": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:*"},
+            [("logs:FilterLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:")],
+        ),
+        (
+            "logs",
+            "describe_log_groups",
+            {},
+            [("logs:DescribeLogGroups", "arn:aws:logs:us-east-1:123456789012:log-group::log-stream:")],
+        ),
+        (
+            "cloudwatch",
+            "put_metric_data",
+            {"Namespace": "InferencePipeline", "MetricData": [{"MetricName": "Latency", "Value": 1.0}]},
+            [("cloudwatch:PutMetricData", "*")],
+        ),
+        (
+            "lambda",
+            "invoke",
+            {"FunctionName": "ml-inference-lambda"},
+            [("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:ml-inference-lambda")],
+        ),
+        (
+            "lambda",
+            "invoke",
+            {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:f", "Qualifier": "live"},
+            [("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:f:live")],
+        ),
+        (
+            "s3",
+            "get_object",
+            {"Bucket": "artifacts", "Key": "model/model.tar.gz"},
+            [("s3:GetObject", "arn:aws:s3:::artifacts/model/model.tar.gz")],
+        ),
+        (
+            "s3",
+            "list_objects_v2",
+            {"Bucket": "artifacts", "Prefix": "model/"},
+            [("s3:ListBucket", "arn:aws:s3:::artifacts")],
+        ),
+        (
+            "s3",
+            "copy_object",
+            {"Bucket": "b", "Key": "to", "CopySource": "a/from"},
+            [("s3:PutObject", "arn:aws:s3:::b/to"), ("s3:GetObject", "arn:aws:s3:::a/from")],
+        ),
+        (
+            "s3",
+            "delete_objects",
+            {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y/z"}]}},
+            [("s3:DeleteObject", "arn:aws:s3:::b/x"), ("s3:DeleteObject", "arn:aws:s3:::b/y/z")],
+        ),
+        ("s3", "list_buckets", {}, [("s3:ListAllMyBuckets", "*")]),
+        (
+            "sts",
+            "assume_role",
+            {"RoleArn": "arn:aws:iam::123456789012:role/r", "RoleSessionName": "sess"},
+            [("sts:AssumeRole", "arn:aws:iam::123456789012:role/r")],
+        ),
+        ("iam", "list_roles", {}, [("iam:ListRoles", "*")]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_request_mapping__real_botocore_requests_give_the_action_and_arn_aws_evaluates(
+    service, operation, params, expected
+):
+    assert _checks(_request(service, operation, **params)) == tuple(Check(a, r) for a, r in expected)
+
+
+def test_request_mapping__s3_virtual_hosted_style_reads_the_bucket_from_the_host():
+    # Nothing is sent: the request is captured before it leaves botocore.
+    request = _request("s3", "get_object", endpoint=None, Bucket="artifacts", Key="k")  # AWS's own endpoint
+    assert request.host.startswith("artifacts.s3.")
+    assert _checks(request) == (Check("s3:GetObject", "arn:aws:s3:::artifacts/k"),)
+
+
+def test_request_mapping__get_caller_identity_is_always_allowed():
+    request = _request("sts", "get_caller_identity")
+    credential = iam_enf.credential_of(request)
+    call = iam_enf.describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
+    assert call is not None and call.always_allowed
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        ("apigateway", "get_rest_apis", {}),
+        ("lambda", "list_versions_by_function", {"FunctionName": "f"}),
+        ("s3", "get_bucket_website", {"Bucket": "b"}),
+    ],
+)
+def test_request_mapping__calls_whose_action_cannot_be_named_are_unmapped(service, operation, params):
+    assert _checks(_request(service, operation, **params)) is None
+
+
+def test_credentials__unsigned_requests_carry_none_and_presigned_urls_are_read():
+    assert iam_enf.credential_of(Request(EnvironBuilder(path="/restapis/x/prod/_user_request_/").get_environ())) is None
+    s3 = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:4566",
+        aws_access_key_id="ASIAPRESIGNED",
+        aws_secret_access_key="s",
+        aws_session_token="tok",
+        config=Config(signature_version="s3v4"),
+    )
+    url = urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}))
+    credential = iam_enf.credential_of(Request(EnvironBuilder(path=url.path, query_string=url.query).get_environ()))
+    assert credential == iam_enf.Credential("ASIAPRESIGNED", "tok", REGION, "s3")
+
+
+# ------------------------------------------------------------------------------------------------
+# The moto seam: the internals this module reads (fails clearly when moto changes them)
+# ------------------------------------------------------------------------------------------------
+def test_moto_seam__installed_moto_is_in_the_range_the_seam_is_written_for():
+    major, minor = (int(x) for x in moto.__version__.split(".")[:2])
+    assert iam_enf.MOTO_VERSIONS == ">=5.2,<5.3"
+    assert (major, minor) == (5, 2), (
+        f"moto {moto.__version__} is installed but workshop_lib/local/iam_enforcement.py reads moto's IAM and STS "
+        f"internals as of moto {iam_enf.MOTO_VERSIONS}: re-check _MotoIdentities, then widen MOTO_VERSIONS"
+    )
+
+
+def test_moto_seam__an_assumed_role_key_resolves_to_the_role_and_its_inline_and_managed_policies(moto_conn):
+    iam, sts = moto_conn.client("iam"), moto_conn.client("sts")
+    role = iam.create_role(RoleName="seam-role", Path="/service-role/", AssumeRolePolicyDocument=_policy([]))["Role"]
+    inline = _policy([_allow("dynamodb:PutItem")])
+    iam.put_role_policy(RoleName="seam-role", PolicyName="inline", PolicyDocument=inline)
+    managed_v2 = _policy([_allow("dynamodb:GetItem")])
+    arn = iam.create_policy(PolicyName="managed", PolicyDocument=_policy([_allow("dynamodb:Scan")]))["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=managed_v2, SetAsDefault=True)
+    iam.attach_role_policy(RoleName="seam-role", PolicyArn=arn)
+    creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="seam-session")["Credentials"]
+
+    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    principal = identities.principal(creds["AccessKeyId"], creds["SessionToken"])
+    assert principal == iam_enf.Principal(
+        "role", "seam-role", f"arn:aws:sts::{moto_conn.account_id}:assumed-role/seam-role/seam-session"
+    )
+    assert [json.loads(d) for d in identities.documents(principal)] == [json.loads(inline), json.loads(managed_v2)]
+    with pytest.raises(iam_enf.InvalidCredentials) as bad_token:
+        identities.principal(creds["AccessKeyId"], "not-the-session-token")
+    assert bad_token.value.reason == "bad-token"
+
+
+def test_moto_seam__a_user_key_resolves_to_the_user_with_its_groups_policies_and_inactive_keys_fail(moto_conn):
+    iam = moto_conn.client("iam")
+    iam.create_user(UserName="seam-user")
+    key = iam.create_access_key(UserName="seam-user")["AccessKey"]["AccessKeyId"]
+    iam.put_user_policy(UserName="seam-user", PolicyName="own", PolicyDocument=_policy([_allow("dynamodb:PutItem")]))
+    iam.create_group(GroupName="seam-group")
+    iam.add_user_to_group(GroupName="seam-group", UserName="seam-user")
+    group_doc = _policy([_allow("dynamodb:Query")])
+    iam.put_group_policy(GroupName="seam-group", PolicyName="grp", PolicyDocument=group_doc)
+
+    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    principal = identities.principal(key, None)
+    assert principal == iam_enf.Principal("user", "seam-user", f"arn:aws:iam::{moto_conn.account_id}:user/seam-user")
+    assert json.loads(identities.documents(principal)[-1]) == json.loads(group_doc)
+    iam.update_access_key(UserName="seam-user", AccessKeyId=key, Status="Inactive")
+    with pytest.raises(iam_enf.InvalidCredentials):
+        identities.principal(key, None)
+    with pytest.raises(iam_enf.InvalidCredentials) as unknown:
+        identities.principal("AKIANOSUCHKEY0000000", None)
+    assert unknown.value.reason == "unknown-key"
+
+
+def test_moto_seam__a_deleted_role_grants_nothing(moto_conn):
+    iam = moto_conn.client("iam")
+    iam.create_role(RoleName="gone", AssumeRolePolicyDocument=_policy([]))
+    iam.delete_role(RoleName="gone")
+    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    assert identities.documents(iam_enf.Principal("role", "gone", "")) == []
+    assert iam_enf.role_decision(moto_conn.account_id, "gone", "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
+
+
+# ------------------------------------------------------------------------------------------------
+# End to end: a real local cloud, an execution role's temporary credentials
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Creds:
+    """A set of credentials; clients for it come from one shared boto3 Session (models parsed once)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+
+ADMIN = Creds(LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_profile_or_endpoint_from_the_environment() -> Iterator[None]:
+    """A learner's AWS_PROFILE or AWS_ENDPOINT_URL must not reach the clients of this module."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+            mp.delenv(var, raising=False)
+        yield
+
+
+@functools.lru_cache(maxsize=1)
+def _boto() -> boto3.Session:
+    return boto3.Session(region_name=REGION)
+
+
+@functools.lru_cache(maxsize=256)
+def _client(creds: Creds, service: str, endpoint_url: str) -> Any:
+    return _boto().client(
+        service,
+        endpoint_url=endpoint_url,
+        config=NO_RETRY,
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        aws_session_token=creds.token,
+    )
+
+
+@dataclass
+class World:
+    """Resources shared by the end-to-end tests: the seed's role, assumed once, and two tables."""
+
+    endpoint_url: str
+    account: str
+    names: ResourceNames
+    other_table: str
+    session_arn: str
+    role: Creds
+
+    def client(self, service: str, creds: Creds | None = None) -> Any:
+        """A client with the seed role's credentials, or with ``creds``."""
+        return _client(creds or self.role, service, self.endpoint_url)
+
+    def admin(self, service: str) -> Any:
+        return _client(ADMIN, service, self.endpoint_url)
+
+    def table_arn(self, table: str) -> str:
+        return f"arn:aws:dynamodb:{REGION}:{self.account}:table/{table}"
+
+
+def _create_table(ddb: Any, name: str, *, index: str | None = None) -> None:
+    extra: dict[str, Any] = {}
+    attributes = [{"AttributeName": "requestId", "AttributeType": "S"}]
+    if index:
+        attributes.append({"AttributeName": "modelName", "AttributeType": "S"})
+        extra["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": "modelName", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+
+
+def _new_role(endpoint_url: str, account: str, name: str, policies: dict[str, str]) -> str:
+    """A role trusted by lambda.amazonaws.com (policies/trust-lambda.json) with these inline policies."""
+    iam = _client(ADMIN, "iam", endpoint_url)
+    trust = _render("trust-lambda", account_id=account)
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    for policy_name, document in policies.items():
+        iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=document)
+    return arn
+
+
+def _assume(endpoint_url: str, role_arn: str, session: str) -> Creds:
+    """STS AssumeRole by the admin, as the Lambda service does for a function's execution role."""
+    sts = _client(ADMIN, "sts", endpoint_url)
+    c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+    return Creds(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+
+@pytest.fixture(scope="module")
+def world(local_cloud: CloudState) -> World:
+    """The seed's role (metadata-write + invoke-endpoint policies) assumed once, and two tables."""
+    url, account = local_cloud.endpoint_url, local_cloud.account_id
+    names = ResourceNames(prefix=f"iam{uuid.uuid4().hex[:6]}")
+    ddb = _client(ADMIN, "dynamodb", url)
+    _create_table(ddb, names.table, index=names.history_index)
+    other = f"{names.prefix}-OtherTable"
+    _create_table(ddb, other)
+    policies = {
+        "InferenceMetadataWrite": _render("metadata-write", region=REGION, account_id=account, table=names.table),
+        "InvokeSentimentEndpoint": _render(
+            "invoke-endpoint", region=REGION, account_id=account, endpoint=names.endpoint
+        ),
+    }
+    role_arn = _new_role(url, account, names.role, policies)
+    role = _assume(url, role_arn, names.function)
+    session_arn = f"arn:aws:sts::{account}:assumed-role/{names.role}/{names.function}"
+    return World(url, account, names, other, session_arn, role)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call made with the seed role's credentials, and what AWS would answer."""
+
+    id: str
+    call: str  # as the docs table shows it
+    run: Callable[[World], Any]
+    action: str | None = None  # the denied action; None when the call passes IAM
+    resource: str | None = None  # the denied resource, {table}/{other}/{endpoint}... filled from the world
+    code: str = "AccessDeniedException"
+    status: int = 400
+    identity: str = "seed role"
+
+    @property
+    def result(self) -> str:
+        if self.action is None:
+            return "allowed"
+        on = f" on `{self.resource}`" if self.resource != "*" else ""
+        return f"denied: {self.code} ({self.status}), `{self.action}`{on}"
+
+
+def _item(request_id: str = "r-1") -> dict[str, Any]:
+    return {"requestId": {"S": request_id}, "modelName": {"S": "ml-endpoint"}}
+
+
+def _key() -> dict[str, Any]:
+    return {"requestId": {"S": "r-1"}}
+
+
+def _ddb(w: World) -> Any:
+    return w.client("dynamodb")
+
+
+TABLE = "arn:aws:dynamodb:{region}:{account}:table/{table}"
+CALL_CASES = [
+    Case(
+        "put-item-own-table",
+        "dynamodb PutItem on its table",
+        lambda w: _ddb(w).put_item(TableName=w.names.table, Item=_item()),
+    ),
+    Case(
+        "put-item-other-table",
+        "dynamodb PutItem on another table",
+        lambda w: _ddb(w).put_item(TableName=w.other_table, Item=_item()),
+        "dynamodb:PutItem",
+        "arn:aws:dynamodb:{region}:{account}:table/{other}",
+    ),
+    Case(
+        "transact-put-own-table",
+        "dynamodb TransactWriteItems, one Put on its table",
+        lambda w: _ddb(w).transact_write_items(
+            TransactItems=[{"Put": {"TableName": w.names.table, "Item": _item("r-2")}}]
+        ),
+    ),
+    Case(
+        "transact-put-other-table",
+        "dynamodb TransactWriteItems, Puts on its table and another",
+        lambda w: _ddb(w).transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": w.names.table, "Item": _item("r-3")}},
+                {"Put": {"TableName": w.other_table, "Item": _item("r-3")}},
+            ]
+        ),
+        "dynamodb:PutItem",
+        "arn:aws:dynamodb:{region}:{account}:table/{other}",
+    ),
+    Case("scan", "dynamodb Scan on its table", lambda w: _ddb(w).scan(TableName=w.names.table), "dynamodb:Scan", TABLE),
+    Case(
+        "query",
+        "dynamodb Query on its table",
+        lambda w: _ddb(w).query(
+            TableName=w.names.table,
+            KeyConditionExpression="requestId = :r",
+            ExpressionAttributeValues={":r": {"S": "r-1"}},
+        ),
+        "dynamodb:Query",
+        TABLE,
+    ),
+    Case(
+        "query-index",
+        "dynamodb Query on its table's index",
+        lambda w: _ddb(w).query(
+            TableName=w.names.table,
+            IndexName=w.names.history_index,
+            KeyConditionExpression="modelName = :m",
+            ExpressionAttributeValues={":m": {"S": "x"}},
+        ),
+        "dynamodb:Query",
+        TABLE + "/index/{index}",
+    ),
+    Case(
+        "get-item",
+        "dynamodb GetItem on its table",
+        lambda w: _ddb(w).get_item(TableName=w.names.table, Key=_key()),
+        "dynamodb:GetItem",
+        TABLE,
+    ),
+    Case(
+        "update-item",
+        "dynamodb UpdateItem on its table",
+        lambda w: _ddb(w).update_item(
+            TableName=w.names.table,
+            Key=_key(),
+            UpdateExpression="SET latencyMs = :l",
+            ExpressionAttributeValues={":l": {"N": "1"}},
+        ),
+        "dynamodb:UpdateItem",
+        TABLE,
+    ),
+    Case(
+        "delete-item",
+        "dynamodb DeleteItem on its table",
+        lambda w: _ddb(w).delete_item(TableName=w.names.table, Key=_key()),
+        "dynamodb:DeleteItem",
+        TABLE,
+    ),
+    Case(
+        "batch-write-own-table",
+        "dynamodb BatchWriteItem on its table",
+        lambda w: _ddb(w).batch_write_item(RequestItems={w.names.table: [{"PutRequest": {"Item": _item("r-4")}}]}),
+        "dynamodb:BatchWriteItem",
+        TABLE,
+    ),
+    Case(
+        "describe-table",
+        "dynamodb DescribeTable on its table (the seed's README also grants it; policies/metadata-write.json does not)",
+        lambda w: _ddb(w).describe_table(TableName=w.names.table),
+        "dynamodb:DescribeTable",
+        TABLE,
+    ),
+    Case(
+        "update-table",
+        "dynamodb UpdateTable on its table",
+        lambda w: _ddb(w).update_table(
+            TableName=w.names.table,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        ),
+        "dynamodb:UpdateTable",
+        TABLE,
+    ),
+    Case(
+        "delete-table",
+        "dynamodb DeleteTable on its table",
+        lambda w: _ddb(w).delete_table(TableName=w.names.table),
+        "dynamodb:DeleteTable",
+        TABLE,
+    ),
+    Case(
+        "list-tables",
+        "dynamodb ListTables",
+        lambda w: _ddb(w).list_tables(),
+        "dynamodb:ListTables",
+        "arn:aws:dynamodb:{region}:{account}:table/*",
+    ),
+    Case(
+        "invoke-own-endpoint",
+        "sagemaker-runtime InvokeEndpoint on its endpoint (IAM passes; the endpoint's own answer follows)",
+        lambda w: w.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=w.names.endpoint, Body=b"{}", ContentType="application/json"
+        ),
+    ),
+    Case(
+        "invoke-own-endpoint-mixed-case",
+        "sagemaker-runtime InvokeEndpoint on its endpoint, name in upper case (ARNs are lower-case)",
+        lambda w: w.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=w.names.endpoint.upper(), Body=b"{}", ContentType="application/json"
+        ),
+    ),
+    Case(
+        "invoke-other-endpoint",
+        "sagemaker-runtime InvokeEndpoint on another endpoint",
+        lambda w: w.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName="Other-Endpoint", Body=b"{}", ContentType="application/json"
+        ),
+        "sagemaker:InvokeEndpoint",
+        "arn:aws:sagemaker:{region}:{account}:endpoint/other-endpoint",
+    ),
+    Case(
+        "put-metric-data",
+        "cloudwatch PutMetricData",
+        lambda w: w.client("cloudwatch").put_metric_data(
+            Namespace="InferencePipeline", MetricData=[{"MetricName": "Latency", "Value": 1.0}]
+        ),
+        "cloudwatch:PutMetricData",
+        "*",
+        "AccessDenied",
+        403,
+    ),
+    Case(
+        "create-log-stream",
+        "logs CreateLogStream in the function's log group",
+        lambda w: w.client("logs").create_log_stream(logGroupName=f"/aws/lambda/{w.names.function}", logStreamName="s"),
+        "logs:CreateLogStream",
+        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{function}:log-stream:s",
+    ),
+    Case(
+        "s3-get-object",
+        "s3 GetObject",
+        lambda w: w.client("s3").get_object(Bucket=w.names.bucket(w.account, REGION), Key="model/model.tar.gz"),
+        "s3:GetObject",
+        "arn:aws:s3:::{bucket}/model/model.tar.gz",
+        "AccessDenied",
+        403,
+    ),
+    Case(
+        "lambda-invoke",
+        "lambda Invoke of the function",
+        lambda w: w.client("lambda").invoke(FunctionName=w.names.function, Payload=b"{}"),
+        "lambda:InvokeFunction",
+        "arn:aws:lambda:{region}:{account}:function:{function}",
+        status=403,
+    ),
+    Case(
+        "iam-list-roles",
+        "iam ListRoles (named, resource not mapped: evaluated on *)",
+        lambda w: w.client("iam").list_roles(),
+        "iam:ListRoles",
+        "*",
+        "AccessDenied",
+        403,
+    ),
+    Case("get-caller-identity", "sts GetCallerIdentity", lambda w: w.client("sts").get_caller_identity()),
+]
+
+
+def _expected_message(case: Case, w: World) -> str:
+    values = {
+        "region": REGION,
+        "account": w.account,
+        "table": w.names.table,
+        "other": w.other_table,
+        "index": w.names.history_index,
+        "function": w.names.function,
+        "bucket": w.names.bucket(w.account, REGION),
+    }
+    resource = (case.resource or "").format(**values)
+    on = (
+        ""
+        if resource == "*"
+        else (f' on resource: "{resource}"' if case.action.startswith("s3:") else f" on resource: {resource}")
+    )
+    return (
+        f"User: {w.session_arn} is not authorized to perform: {case.action}{on} "
+        f"because no identity-based policy allows the {case.action} action"
+    )
+
+
+@pytest.mark.local_cloud
+@pytest.mark.parametrize("case", CALL_CASES, ids=lambda c: c.id)
+def test_seed_role__each_call_is_allowed_or_denied_as_aws_would(world, case):
+    if case.action is None:
+        try:
+            result = case.run(world)
+        except botocore.exceptions.ClientError as exc:  # past IAM, the service may still refuse (no such endpoint)
+            assert exc.response["Error"]["Code"] not in ("AccessDeniedException", "AccessDenied"), exc
+        else:
+            if case.id == "get-caller-identity":
+                assert result["Arn"] == world.session_arn
+        return
+    with pytest.raises(botocore.exceptions.ClientError) as denied:
+        case.run(world)
+    error, meta = denied.value.response["Error"], denied.value.response["ResponseMetadata"]
+    assert (error["Code"], meta["HTTPStatusCode"]) == (case.code, case.status)
+    assert error["Message"] == _expected_message(case, world)
+
+
+@pytest.mark.local_cloud
+def test_seed_role__the_allowed_put_item_really_wrote_the_item(world):
+    world.client("dynamodb").put_item(TableName=world.names.table, Item=_item("written-by-role"))
+    got = world.admin("dynamodb").get_item(TableName=world.names.table, Key={"requestId": {"S": "written-by-role"}})
+    assert got["Item"]["modelName"] == {"S": "ml-endpoint"}
+
+
+# Scenario cases: each test below names its row with _scenario("id").
+SCENARIOS: dict[str, tuple[str, str, str]] = {
+    "no-policy-put-item": (
+        "role with no policy",
+        "dynamodb PutItem on the table",
+        "denied: AccessDeniedException (400), `dynamodb:PutItem` on `table/<table>`, AWS's exact message",
+    ),
+    "policy-reattached": (
+        "role whose policy is removed, put back, removed",
+        "dynamodb PutItem after each change",
+        "denied, then allowed on the next call, then denied on the next call",
+    ),
+    "explicit-deny": (
+        "role with `dynamodb:*` on `*` and a Deny of `dynamodb:PutItem` on the table",
+        "dynamodb PutItem / GetItem on the table",
+        'PutItem denied: AccessDeniedException (400), "... with an explicit deny in an identity-based policy"; '
+        "GetItem allowed",
+    ),
+    "managed-policy": (
+        "role with a customer managed policy attached, then a new default version, then detached",
+        "dynamodb PutItem / Scan on the table",
+        "allowed as the default version says, then denied once detached",
+    ),
+    "wildcard-policy": (
+        "role with `DynamoDB:put*` on `table/<prefix>-*`",
+        "dynamodb PutItem on three tables",
+        "allowed on the two `<prefix>-...` tables, denied on the other",
+    ),
+    "logs-template": (
+        "role with policies/logs.json for the function",
+        "logs CreateLogStream, PutLogEvents, CreateLogGroup in the function's group; CreateLogStream in another",
+        "allowed in the function's group (CreateLogGroup passes IAM, then ResourceAlreadyExistsException); "
+        "denied: AccessDeniedException (400) in the other group",
+    ),
+    "logs-group-arn-without-star": (
+        "role allowed `logs:CreateLogGroup` on `log-group:/aws/lambda/<function>-nostar` (no `:*`)",
+        "logs CreateLogGroup of that group",
+        "denied: AccessDeniedException (400) on `log-group:/aws/lambda/<function>-nostar:log-stream:`",
+    ),
+    "admin-passes": (
+        "local admin key",
+        "dynamodb Scan, ListTables, DeleteItem, UpdateTable; sagemaker-runtime InvokeEndpoint",
+        "never refused by IAM enforcement",
+    ),
+    "unknown-key": (
+        "access key unknown to the local cloud",
+        "dynamodb ListTables, s3 ListBuckets, sts GetCallerIdentity",
+        "UnrecognizedClientException (400), InvalidAccessKeyId (403), InvalidClientTokenId (403)",
+    ),
+    "wrong-session-token": (
+        "assumed-role key sent with another session token",
+        "dynamodb PutItem",
+        "UnrecognizedClientException (400)",
+    ),
+    "iam-user-group-policy": (
+        "IAM user whose group has the seed's policy; then its key deactivated",
+        "dynamodb PutItem / Scan",
+        "PutItem allowed, Scan denied naming `user/<name>`; inactive key: UnrecognizedClientException (400)",
+    ),
+    "lambda-write-denied": (
+        "the inference Lambda (lambda_function.py, deployed as a zip) whose role has only invoke-endpoint",
+        'lambda Invoke with `{"input": {"text": "Hello AI!"}}`; then the table policy attached, Invoke again',
+        "first: no item, the function's log `/aws/lambda/<function>` has AccessDeniedException with AWS's "
+        "message for `dynamodb:PutItem`; after attaching: the item is written",
+    ),
+    "unmapped-call": (
+        "role with `*` on `*`",
+        "apigateway GetRestApis (a REST call the local cloud cannot name)",
+        "denied: AccessDeniedException (400), the message says the local cloud cannot tell the action",
+    ),
+}
+
+
+def _scenario(case_id: str) -> tuple[str, str, str]:
+    return SCENARIOS[case_id]
+
+
+@pytest.fixture
+def fresh_role(world) -> Iterator[Callable[..., tuple[str, Creds]]]:
+    """Creates roles with given inline policies and returns (role name, assumed credentials); deletes them after."""
+    created: list[str] = []
+    iam = world.admin("iam")
+
+    def make(policies: dict[str, str] | None = None) -> tuple[str, Creds]:
+        name = f"iam-test-{uuid.uuid4().hex[:8]}"
+        arn = _new_role(world.endpoint_url, world.account, name, policies or {})
+        created.append(name)
+        return name, _assume(world.endpoint_url, arn, "case")
+
+    yield make
+    for name in created:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=name)
+
+
+def _error(call: Callable[[], Any]) -> tuple[str, int, str]:
+    with pytest.raises(botocore.exceptions.ClientError) as failed:
+        call()
+    response = failed.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+
+
+def _put(world: World, creds: Creds, table: str, request_id: str = "r-1") -> Any:
+    return world.client("dynamodb", creds).put_item(TableName=table, Item=_item(request_id))
+
+
+@pytest.mark.local_cloud
+def test_without_the_policy__put_item_is_denied_with_aws_exact_message(world, fresh_role):
+    _scenario("no-policy-put-item")
+    name, creds = fresh_role()
+    code, status, message = _error(lambda: _put(world, creds, world.names.table))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert message == (
+        f"User: arn:aws:sts::{world.account}:assumed-role/{name}/case is not authorized to perform: "
+        f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{world.account}:table/{world.names.table} "
+        "because no identity-based policy allows the dynamodb:PutItem action"
+    )
+
+
+@pytest.mark.local_cloud
+def test_reattaching_the_policy__takes_effect_on_the_next_call_both_ways(world, fresh_role):
+    _scenario("policy-reattached")
+    name, creds = fresh_role()
+    iam = world.admin("iam")
+    seed = _render("metadata-write", region=REGION, account_id=world.account, table=world.names.table)
+    assert _error(lambda: _put(world, creds, world.names.table))[0] == "AccessDeniedException"
+    iam.put_role_policy(RoleName=name, PolicyName="InferenceMetadataWrite", PolicyDocument=seed)
+    _put(world, creds, world.names.table, "after-reattach")  # the same credentials, the next call
+    iam.delete_role_policy(RoleName=name, PolicyName="InferenceMetadataWrite")
+    assert _error(lambda: _put(world, creds, world.names.table))[0] == "AccessDeniedException"
+
+
+@pytest.mark.local_cloud
+def test_explicit_deny__beats_an_allow(world, fresh_role):
+    _scenario("explicit-deny")
+    table_arn = world.table_arn(world.names.table)
+    name, creds = fresh_role(
+        {
+            "AllowAll": _policy([_allow("dynamodb:*", "*")]),
+            "DenyWrites": _policy([_deny("dynamodb:PutItem", table_arn)]),
+        }
+    )
+    code, status, message = _error(lambda: _put(world, creds, world.names.table))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert message == (
+        f"User: arn:aws:sts::{world.account}:assumed-role/{name}/case is not authorized to perform: "
+        f"dynamodb:PutItem on resource: {table_arn} with an explicit deny in an identity-based policy"
+    )
+    world.client("dynamodb", creds).get_item(TableName=world.names.table, Key=_key())
+
+
+@pytest.mark.local_cloud
+def test_managed_policy__attached_versioned_and_detached(world, fresh_role):
+    _scenario("managed-policy")
+    iam = world.admin("iam")
+    name, creds = fresh_role()
+    seed = _render("metadata-write", region=REGION, account_id=world.account, table=world.names.table)
+    arn = iam.create_policy(PolicyName=f"{name}-managed", PolicyDocument=seed)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    _put(world, creds, world.names.table, "managed")
+    ddb = world.client("dynamodb", creds)
+    assert _error(lambda: ddb.scan(TableName=world.names.table))[0] == "AccessDeniedException"
+    scan = _policy([_allow("dynamodb:Scan", world.table_arn(world.names.table))])
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=scan, SetAsDefault=True)
+    ddb.scan(TableName=world.names.table)
+    assert _error(lambda: _put(world, creds, world.names.table))[0] == "AccessDeniedException"
+    iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+    assert _error(lambda: ddb.scan(TableName=world.names.table))[0] == "AccessDeniedException"
+    for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not version["IsDefaultVersion"]:
+            iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    iam.delete_policy(PolicyArn=arn)
+
+
+@pytest.mark.local_cloud
+def test_wildcard_policy__matches_actions_case_insensitively_and_resources_by_pattern(world, fresh_role):
+    _scenario("wildcard-policy")
+    pattern = f"arn:aws:dynamodb:{REGION}:{world.account}:table/{world.names.prefix}-*"
+    _, creds = fresh_role({"Wild": _policy([_allow("DynamoDB:put*", pattern)])})
+    _put(world, creds, world.names.table, "wild")
+    _put(world, creds, world.other_table, "wild")
+    outside = f"x{world.names.prefix}-Elsewhere"
+    assert _error(lambda: _put(world, creds, outside))[0] == "AccessDeniedException"
+
+
+@pytest.mark.local_cloud
+def test_logs_template__allows_the_functions_log_group_streams_and_events(world, fresh_role):
+    _scenario("logs-template")
+    function = world.names.function
+    group = f"/aws/lambda/{function}"
+    world.admin("logs").create_log_group(logGroupName=group)
+    policy = _render("logs", region=REGION, account_id=world.account, function=function)
+    _, creds = fresh_role({"FunctionLogs": policy})
+    logs = world.client("logs", creds)
+    logs.create_log_stream(logGroupName=group, logStreamName="2026/01/01/[$LATEST]abc")
+    logs.put_log_events(
+        logGroupName=group, logStreamName="2026/01/01/[$LATEST]abc", logEvents=[{"timestamp": 1, "message": "hi"}]
+    )
+    # Past IAM, CloudWatch Logs itself answers: the group is already there.
+    assert _error(lambda: logs.create_log_group(logGroupName=group))[:2] == ("ResourceAlreadyExistsException", 400)
+    other = f"/aws/lambda/{function}-other"
+    code, _, message = _error(lambda: logs.create_log_stream(logGroupName=other, logStreamName="s"))
+    assert code == "AccessDeniedException"
+    assert f"on resource: arn:aws:logs:{REGION}:{world.account}:log-group:{other}:log-stream:s " in message
+
+
+@pytest.mark.local_cloud
+def test_log_group_arn_without_star__does_not_allow_create_log_group(world, fresh_role):
+    _scenario("logs-group-arn-without-star")
+    group = f"/aws/lambda/{world.names.function}-nostar"
+    arn = f"arn:aws:logs:{REGION}:{world.account}:log-group:{group}"
+    _, creds = fresh_role({"CreateGroup": _policy([_allow("logs:CreateLogGroup", arn)])})
+    code, status, message = _error(lambda: world.client("logs", creds).create_log_group(logGroupName=group))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert f"logs:CreateLogGroup on resource: {arn}:log-stream: because no identity-based policy" in message
+
+
+@pytest.mark.local_cloud
+def test_admin__passes_everything(world, local_conn):
+    _scenario("admin-passes")
+    ddb = local_conn.client("dynamodb")  # the connection notebooks use
+    ddb.scan(TableName=world.names.table)
+    assert isinstance(ddb.list_tables()["TableNames"], list)
+    ddb.describe_table(TableName=world.names.table)
+    ddb.delete_item(TableName=world.names.table, Key={"requestId": {"S": "does-not-exist"}})
+    ddb.update_table(TableName=world.other_table, BillingMode="PAY_PER_REQUEST")
+    runtime = local_conn.client("sagemaker-runtime")
+    try:
+        runtime.invoke_endpoint(EndpointName="any-endpoint", Body=b"{}", ContentType="application/json")
+    except botocore.exceptions.ClientError as exc:  # past IAM; the endpoint need not exist
+        assert exc.response["Error"]["Code"] not in ("AccessDeniedException", "AccessDenied")
+
+
+@pytest.mark.local_cloud
+def test_unknown_key__is_refused_with_each_services_invalid_token_error(world):
+    _scenario("unknown-key")
+    stranger = Creds("AKIAUNKNOWNKEY000000", "x")
+    invalid = "The security token included in the request is invalid."
+    assert _error(lambda: world.client("dynamodb", stranger).list_tables()) == (
+        "UnrecognizedClientException",
+        400,
+        invalid,
+    )
+    assert _error(lambda: world.client("s3", stranger).list_buckets()) == (
+        "InvalidAccessKeyId",
+        403,
+        "The AWS Access Key Id you provided does not exist in our records.",
+    )
+    assert _error(lambda: world.client("sts", stranger).get_caller_identity()) == (
+        "InvalidClientTokenId",
+        403,
+        invalid,
+    )
+
+
+@pytest.mark.local_cloud
+def test_wrong_session_token__is_refused(world, fresh_role):
+    _scenario("wrong-session-token")
+    _, creds = fresh_role()
+    forged = Creds(creds.access_key, creds.secret_key, "not-" + (creds.token or ""))
+    assert _error(lambda: _put(world, forged, world.names.table))[:2] == ("UnrecognizedClientException", 400)
+
+
+@pytest.mark.local_cloud
+def test_iam_user__acts_with_its_groups_policies_until_its_key_is_deactivated(world):
+    _scenario("iam-user-group-policy")
+    iam = world.admin("iam")
+    user, group = f"iam-user-{uuid.uuid4().hex[:6]}", f"iam-group-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    seed = _render("metadata-write", region=REGION, account_id=world.account, table=world.names.table)
+    iam.put_group_policy(GroupName=group, PolicyName="seed", PolicyDocument=seed)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    creds = Creds(key["AccessKeyId"], key["SecretAccessKey"])
+    _put(world, creds, world.names.table, "by-user")
+    code, _, message = _error(lambda: world.client("dynamodb", creds).scan(TableName=world.names.table))
+    assert code == "AccessDeniedException"
+    assert message.startswith(
+        f"User: arn:aws:iam::{world.account}:user/{user} is not authorized to perform: dynamodb:Scan"
+    )
+    iam.update_access_key(UserName=user, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert _error(lambda: _put(world, creds, world.names.table))[0] == "UnrecognizedClientException"
+
+
+@pytest.mark.local_cloud
+def test_unmapped_call__is_refused_with_a_message_that_says_why(world, fresh_role):
+    _scenario("unmapped-call")
+    _, creds = fresh_role({"Everything": _policy([_allow("*", "*")])})
+    code, _, message = _error(lambda: world.client("apigateway", creds).get_rest_apis())
+    assert code == "AccessDeniedException"
+    assert "the local cloud cannot tell which IAM action and resource GET /restapis (apigateway) needs" in message
+    # The same policy lets a mapped call through: the refusal above is about the mapping, not the policy.
+    world.client("dynamodb", creds).list_tables()
+
+
+def _zip_lambda_source() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(LAMBDA_SOURCE, "lambda_function.py")
+    return buffer.getvalue()
+
+
+def _log_text(logs: Any, group: str, needle: str, timeout: float = 15.0) -> str:
+    """The function's log events as text, once ``needle`` is in them (or whatever is there at the deadline)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            events = logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            events = []
+        text = "".join(e["message"] for e in events)
+        if needle in text:
+            break
+        time.sleep(0.1)
+    return text
+
+
+@pytest.mark.local_cloud
+def test_inference_lambda__without_the_policy_its_write_is_denied_in_its_logs_until_the_policy_is_attached(
+    world, local_conn
+):
+    _scenario("lambda-write-denied")
+    account, iam = local_conn.account_id, local_conn.client("iam")
+    function = f"{world.names.prefix}-fn-{uuid.uuid4().hex[:6]}"
+    role = f"{function}-role"
+    invoke_policy = _render("invoke-endpoint", region=REGION, account_id=account, endpoint=world.names.endpoint)
+    role_arn = _new_role(local_conn.endpoint_url, account, role, {"Invoke": invoke_policy})
+    lam, logs = local_conn.client("lambda"), local_conn.client("logs")
+    try:
+        lam.create_function(
+            FunctionName=function,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": _zip_lambda_source()},
+            Timeout=30,
+            Environment={"Variables": {"ENDPOINT_NAME": world.names.endpoint, "DYNAMODB_TABLE": world.names.table}},
+        )
+        lam.get_waiter("function_active_v2").wait(FunctionName=function)
+        event = json.dumps({"input": {"text": "Hello AI!"}}).encode()
+
+        first = json.loads(lam.invoke(FunctionName=function, Payload=event)["Payload"].read())
+        denial = (
+            f"User: arn:aws:sts::{account}:assumed-role/{role}/{function} is not authorized to perform: "
+            f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{account}:table/{world.names.table} "
+            "because no identity-based policy allows the dynamodb:PutItem action"
+        )
+        text = _log_text(logs, f"/aws/lambda/{function}", denial)
+        assert "AccessDeniedException" in text and denial in text, text[-3000:]
+        first_id = json.loads(first["body"])["requestId"]
+        ddb = local_conn.client("dynamodb")
+        assert "Item" not in ddb.get_item(TableName=world.names.table, Key={"requestId": {"S": first_id}})
+
+        # The troubleshooting box's fix: attach the table policy; the next invocation records its item.
+        seed = _render("metadata-write", region=REGION, account_id=account, table=world.names.table)
+        iam.put_role_policy(RoleName=role, PolicyName="InferenceMetadataWrite", PolicyDocument=seed)
+        second = json.loads(lam.invoke(FunctionName=function, Payload=event)["Payload"].read())
+        second_id = json.loads(second["body"])["requestId"]
+        item = ddb.get_item(TableName=world.names.table, Key={"requestId": {"S": second_id}}).get("Item")
+        assert item is not None and item["modelName"] == {"S": world.names.endpoint}
+    finally:
+        with contextlib.suppress(botocore.exceptions.ClientError):
+            lam.delete_function(FunctionName=function)
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        iam.delete_role(RoleName=role)
+
+
+# ------------------------------------------------------------------------------------------------
+# The docs table lists every case tried, with its result
+# ------------------------------------------------------------------------------------------------
+_SHOWN = {
+    "region": "<region>",
+    "account": "<account>",
+    "table": "<table>",
+    "other": "<other-table>",
+    "index": "<index>",
+    "function": "<function>",
+    "bucket": "<bucket>",
+}
+
+
+def render_cases_table() -> str:
+    """The cases table of docs/iam-enforcement.md, rendered from the cases above."""
+    rows = ["| Case | Identity | Call | Result |", "| --- | --- | --- | --- |"]
+    for case in CALL_CASES:
+        rows.append(f"| `{case.id}` | {case.identity} | {case.call} | {case.result.format(**_SHOWN)} |")
+    for case_id, (identity, call, result) in SCENARIOS.items():
+        rows.append(f"| `{case_id}` | {identity} | {call} | {result} |")
+    return "\n".join(rows)
+
+
+def test_docs__the_table_lists_every_case_with_its_result():
+    text = DOCS.read_text(encoding="utf-8")
+    table = render_cases_table()
+    assert table in text, "docs/iam-enforcement.md is out of date; replace its cases table with:\n\n" + table
+
+
+def test_docs__every_scenario_row_is_exercised_by_a_test():
+    source = Path(__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'^    _scenario\("([a-z0-9-]+)"\)$', source, re.MULTILINE))
+    assert used == set(SCENARIOS), (
+        f"rows without a test: {set(SCENARIOS) - used}; tests without a row: {used - set(SCENARIOS)}"
+    )

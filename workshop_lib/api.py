@@ -1,0 +1,432 @@
+"""The REST API in front of the inference Lambda (section 7): create it, find its URL, test it, delete it.
+
+``create_rest_api()`` builds what the workshop builds in the console: a REST API (the kit's name and
+tags) with the resource ``/inference``, a ``POST`` method without authorization, a Lambda proxy
+(``AWS_PROXY``) integration, the Lambda permission that lets ``apigateway.amazonaws.com`` invoke the
+function for that method, and a deployment to stage ``prod``. Running it again changes nothing that is
+already right, and deploys again only when something changed.
+
+The invoke URL is ``https://{api}.execute-api.{region}.amazonaws.com/prod/inference`` on AWS and
+``{local cloud URL}/restapis/{api}/prod/_user_request_/inference`` on the local cloud; the same
+``curl`` command works against both.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+
+from .connect import Connection, current
+from .errors import DeploymentError, InvalidInput, LocalCloudError, ResourceConflict, ResourceNotFound
+
+RESOURCE_PART = "inference"
+RESOURCE_PATH = f"/{RESOURCE_PART}"
+HTTP_METHOD = "POST"
+SEED_PAYLOAD: dict[str, Any] = {"input": {"text": "Hello AI!"}}
+_DELETE_RETRY_S = 60.0  # DeleteRestApi is limited to one call every 30 s per account on AWS
+
+
+@dataclass(frozen=True)
+class ApiInfo:
+    """The workshop's REST API: its id, stage and invoke URL, and whether this call changed it."""
+
+    api_id: str
+    name: str
+    stage: str
+    invoke_url: str
+    function_arn: str
+    resource_id: str
+    changed: bool  # True when this call created or changed something (and deployed the stage again)
+
+
+@dataclass(frozen=True)
+class TestResponse:
+    """What send_test_request() got back."""
+
+    __test__ = False  # not a pytest test class
+
+    status: int
+    headers: dict[str, str]
+    body: Any  # the parsed JSON document, else the text (bytes when it is not UTF-8)
+    elapsed_ms: float  # round trip, from sending the request to the last byte of the answer
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        """A response header, whatever the case of its name."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+    @property
+    def request_id(self) -> str | None:
+        """API Gateway's request id (``x-amzn-RequestId``), the one its logs show."""
+        return self.header("x-amzn-RequestId")
+
+
+# --- Helpers -----------------------------------------------------------------------------------------
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _failed(what: str, resource: str, exc: ClientError) -> DeploymentError:
+    return DeploymentError(
+        f"{what} failed: {exc}",
+        resource=resource,
+        fix="read the error above; on the aws target, check that your identity may use apigateway:* and "
+        "lambda:AddPermission/RemovePermission",
+    )
+
+
+def _stage_url(conn: Connection, api_id: str, stage: str) -> str:
+    if conn.endpoint_url:
+        return f"{conn.endpoint_url}/restapis/{api_id}/{stage}/_user_request_{RESOURCE_PATH}"
+    return f"https://{api_id}.execute-api.{conn.region}.amazonaws.com/{stage}{RESOURCE_PATH}"
+
+
+def _function_arn(conn: Connection, function: str) -> str:
+    try:
+        return conn.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
+    except ClientError as exc:
+        if _code(exc) == "ResourceNotFoundException":
+            raise ResourceNotFound(
+                f"Lambda function {function!r} does not exist, so no API can invoke it",
+                resource=f"function {function}",
+                fix="deploy it first with deploy_lambda(), or check the name and the participant prefix",
+            ) from exc
+        raise _failed("GetFunctionConfiguration", f"function {function}", exc) from exc
+
+
+def _kit_apis(conn: Connection) -> list[dict[str, Any]]:
+    """The REST APIs named as the kit names its API; refuses one the kit did not create (no kit tags)."""
+    apis = []
+    try:
+        for page in conn.client("apigateway").get_paginator("get_rest_apis").paginate():
+            apis.extend(a for a in page.get("items", []) if a.get("name") == conn.names.api)
+    except ClientError as exc:
+        raise _failed("GetRestApis", f"REST API {conn.names.api}", exc) from exc
+    foreign = [a["id"] for a in apis if any((a.get("tags") or {}).get(k) != v for k, v in conn.tags.items())]
+    if foreign:
+        raise ResourceConflict(
+            f"REST API {conn.names.api!r} ({', '.join(foreign)}) exists but was not created by the kit "
+            f"(it lacks the tags {conn.tags})",
+            resource=f"REST API {conn.names.api}",
+            fix="connect with a participant prefix (connect(prefix='yourname')) so the kit uses other names, "
+            "or delete that API yourself if it is yours",
+        )
+    return apis
+
+
+def _the_api(conn: Connection) -> dict[str, Any] | None:
+    apis = _kit_apis(conn)
+    if len(apis) > 1:
+        raise ResourceConflict(
+            f"{len(apis)} REST APIs are named {conn.names.api!r}: {', '.join(a['id'] for a in apis)}",
+            resource=f"REST API {conn.names.api}",
+            fix="delete the extra ones (delete_rest_api() deletes them all), then run create_rest_api() again",
+        )
+    return apis[0] if apis else None
+
+
+def _resources(conn: Connection, api_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in conn.client("apigateway").get_paginator("get_resources").paginate(restApiId=api_id):
+        items.extend(page.get("items", []))
+    return items
+
+
+def _method(conn: Connection, api_id: str, resource_id: str) -> dict[str, Any] | None:
+    try:
+        return conn.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=HTTP_METHOD)
+    except ClientError as exc:
+        if _code(exc) == "NotFoundException":
+            return None
+        raise
+
+
+def _stage_exists(conn: Connection, api_id: str, stage: str) -> bool:
+    try:
+        conn.client("apigateway").get_stage(restApiId=api_id, stageName=stage)
+        return True
+    except ClientError as exc:
+        if _code(exc) == "NotFoundException":
+            return False
+        raise
+
+
+def _statement_id(api_id: str) -> str:
+    return f"apigateway-{api_id}-{HTTP_METHOD.lower()}-{RESOURCE_PART}"
+
+
+def _policy_sids(conn: Connection, function_arn: str) -> set[str]:
+    try:
+        policy = json.loads(conn.client("lambda").get_policy(FunctionName=function_arn)["Policy"])
+    except ClientError as exc:
+        if _code(exc) == "ResourceNotFoundException":
+            return set()
+        raise
+    return {st.get("Sid", "") for st in policy.get("Statement", [])}
+
+
+def _grant_invoke(conn: Connection, function_arn: str, api_id: str) -> bool:
+    """Let API Gateway invoke the function for POST /inference of this API; True when it was added now."""
+    sid = _statement_id(api_id)
+    if sid in _policy_sids(conn, function_arn):
+        return False
+    source_arn = conn.arn("execute-api", f"{api_id}/*/{HTTP_METHOD}{RESOURCE_PATH}")
+    try:
+        conn.client("lambda").add_permission(
+            FunctionName=function_arn,
+            StatementId=sid,
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=source_arn,
+        )
+    except ClientError as exc:
+        if _code(exc) == "ResourceConflictException":  # added meanwhile (the statement id names this API)
+            return False
+        raise _failed("AddPermission", f"function {function_arn}", exc) from exc
+    return True
+
+
+# --- Operations -------------------------------------------------------------------------------------
+
+
+def create_rest_api(function: str | None = None, conn: Connection | None = None) -> ApiInfo:
+    """Create (or complete) the workshop's REST API in front of ``function`` and deploy it to ``prod``.
+
+    ``function`` is a name or ARN (default: the workshop's function). Idempotent: what exists in the
+    right shape is kept, and the stage is deployed again only when something was created or changed.
+    """
+    conn = conn or current()
+    function_arn = _function_arn(conn, function or conn.names.function)
+    apigw = conn.client("apigateway")
+    name, stage = conn.names.api, conn.names.stage
+    changed = False
+    try:
+        api = _the_api(conn)
+        if api is None:
+            api = apigw.create_rest_api(
+                name=name,
+                description="Inference API of the inference-metadata workshop (POST /inference -> Lambda)",
+                endpointConfiguration={"types": ["REGIONAL"]},
+                tags=conn.tags,
+            )
+            changed = True
+        api_id = api["id"]
+        resources = _resources(conn, api_id)
+        resource = next((r for r in resources if r["path"] == RESOURCE_PATH), None)
+        if resource is None:
+            root = next(r for r in resources if r["path"] == "/")
+            resource = apigw.create_resource(restApiId=api_id, parentId=root["id"], pathPart=RESOURCE_PART)
+            changed = True
+        resource_id = resource["id"]
+
+        method = _method(conn, api_id, resource_id)
+        if method is None:
+            apigw.put_method(
+                restApiId=api_id,
+                resourceId=resource_id,
+                httpMethod=HTTP_METHOD,
+                authorizationType="NONE",
+                apiKeyRequired=False,
+            )
+            changed = True
+        elif method.get("authorizationType") != "NONE" or method.get("apiKeyRequired"):
+            raise ResourceConflict(
+                f"{HTTP_METHOD} {RESOURCE_PATH} of API {api_id} requires authorization "
+                f"({method.get('authorizationType')}, API key required: {method.get('apiKeyRequired')}), "
+                "so the workshop's curl command would be refused",
+                resource=f"REST API {name} ({api_id})",
+                fix="delete the API with delete_rest_api() and run create_rest_api() again",
+            )
+
+        uri = f"arn:aws:apigateway:{conn.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+        integration = (method or {}).get("methodIntegration") or {}
+        if (integration.get("type"), integration.get("httpMethod"), integration.get("uri")) != (
+            "AWS_PROXY",
+            "POST",
+            uri,
+        ):
+            apigw.put_integration(
+                restApiId=api_id,
+                resourceId=resource_id,
+                httpMethod=HTTP_METHOD,
+                type="AWS_PROXY",
+                integrationHttpMethod="POST",
+                uri=uri,
+            )
+            changed = True
+        _grant_invoke(conn, function_arn, api_id)
+        if changed or not _stage_exists(conn, api_id, stage):
+            apigw.create_deployment(restApiId=api_id, stageName=stage, description="deployed by create_rest_api()")
+            changed = True
+    except ClientError as exc:
+        raise _failed("creating the REST API", f"REST API {name}", exc) from exc
+    return ApiInfo(api_id, name, stage, _stage_url(conn, api_id, stage), function_arn, resource_id, changed)
+
+
+def invoke_url(conn: Connection | None = None) -> str:
+    """The URL the workshop's curl command calls: ``.../prod/inference`` of the deployed API."""
+    conn = conn or current()
+    try:
+        api = _the_api(conn)
+        deployed = api is not None and _stage_exists(conn, api["id"], conn.names.stage)
+    except ClientError as exc:
+        raise _failed("finding the REST API", f"REST API {conn.names.api}", exc) from exc
+    if api is None or not deployed:
+        state = "does not exist" if api is None else f"is not deployed to stage {conn.names.stage!r}"
+        raise ResourceNotFound(
+            f"REST API {conn.names.api!r} {state}",
+            resource=f"REST API {conn.names.api}",
+            fix="run create_rest_api() first",
+        )
+    return _stage_url(conn, api["id"], conn.names.stage)
+
+
+def delete_rest_api(conn: Connection | None = None) -> bool:
+    """Delete the workshop's REST API (only one the kit created) and the Lambda permission it used.
+
+    Returns False when there was nothing to delete.
+    """
+    conn = conn or current()
+    apigw = conn.client("apigateway")
+    apis = _kit_apis(conn)
+    for api in apis:
+        _revoke_invoke(conn, api["id"])
+        deadline = time.monotonic() + _DELETE_RETRY_S
+        while True:
+            try:
+                apigw.delete_rest_api(restApiId=api["id"])
+                break
+            except ClientError as exc:
+                if _code(exc) == "NotFoundException":
+                    break
+                if _code(exc) == "TooManyRequestsException" and time.monotonic() < deadline:
+                    time.sleep(5)
+                    continue
+                raise _failed("DeleteRestApi", f"REST API {api['name']} ({api['id']})", exc) from exc
+    return bool(apis)
+
+
+def _revoke_invoke(conn: Connection, api_id: str) -> None:
+    """Remove the permission create_rest_api() added for this API (its function may be gone already)."""
+    try:
+        resource = next((r for r in _resources(conn, api_id) if r["path"] == RESOURCE_PATH), None)
+        method = _method(conn, api_id, resource["id"]) if resource else None
+    except ClientError as exc:
+        raise _failed("reading the REST API", f"REST API {api_id}", exc) from exc
+    uri = ((method or {}).get("methodIntegration") or {}).get("uri", "")
+    if "/functions/" not in uri:
+        return
+    function_arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+    try:
+        conn.client("lambda").remove_permission(FunctionName=function_arn, StatementId=_statement_id(api_id))
+    except ClientError as exc:
+        if _code(exc) != "ResourceNotFoundException":
+            raise _failed("RemovePermission", f"function {function_arn}", exc) from exc
+
+
+# --- Testing the API like the workshop does ---------------------------------------------------------
+
+
+def _payload_bytes(payload: Any) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    try:
+        return json.dumps(payload).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"the payload cannot be sent as JSON: {exc}",
+            resource="payload",
+            fix='pass a dict such as {"input": {"text": "Hello AI!"}}, a JSON string, or bytes',
+        ) from exc
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(
+            f"{url!r} is not an http(s) URL",
+            resource="url",
+            fix="use invoke_url() (or ApiInfo.invoke_url from create_rest_api())",
+        )
+    return url
+
+
+def curl_command(url: str, payload: Any = None) -> str:
+    """The workshop's curl command for ``url`` (POSIX shell quoting: macOS, Linux, Git Bash, WSL)."""
+    data = _payload_bytes(SEED_PAYLOAD if payload is None else payload).decode("utf-8")
+    return f'curl -X POST -H "Content-Type: application/json" -d {shlex.quote(data)} {shlex.quote(_check_url(url))}'
+
+
+def _parse_body(raw: bytes, content_type: str) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    if "json" in content_type.lower() or text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # not JSON after all: the text is the body
+    return text
+
+
+def send_test_request(
+    url: str, payload: Any = None, *, headers: dict[str, str] | None = None, timeout: float = 35
+) -> TestResponse:
+    """POST ``payload`` (default: the workshop's ``{"input": {"text": "Hello AI!"}}``) to ``url`` as JSON.
+
+    Returns the status, headers, parsed body and round-trip time; an HTTP error status is a response,
+    not an exception. ``timeout`` (seconds) is longer than API Gateway's own 29 s limit by default.
+    """
+    _check_url(url)
+    data = _payload_bytes(SEED_PAYLOAD if payload is None else payload)
+    request = urllib.request.Request(url, data=data, method="POST")
+    request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    host = urlsplit(url).hostname or ""
+    local = host in ("127.0.0.1", "localhost", "::1")
+    # No HTTP proxy for the local cloud (a proxy set in the environment cannot reach this machine's loopback).
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if local else urllib.request.build_opener()
+    start = time.perf_counter()
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            status, resp_headers, raw = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        status, resp_headers, raw = err.code, err.headers, err.read()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if local:
+            raise LocalCloudError(
+                f"nothing answers at {url}: {reason}",
+                resource=url,
+                fix="start the local cloud (`python -m workshop_lib up`), then take the URL from invoke_url()",
+            ) from exc
+        raise ResourceNotFound(
+            f"no answer from {url}: {reason}",
+            resource=url,
+            fix="check the URL (API id, region, stage) with invoke_url(), and your network connection",
+        ) from exc
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    header_map: dict[str, str] = {}
+    for name, value in resp_headers.items():
+        header_map[name] = f"{header_map[name]}, {value}" if name in header_map else value
+    body = _parse_body(raw, resp_headers.get("Content-Type", ""))
+    return TestResponse(status, header_map, body, elapsed_ms, raw)

@@ -1,0 +1,48 @@
+"""What notebooks use to show evidence: visible checks, and values recorded for the tests to read.
+
+``check`` prints a visible line when a step worked and raises StepFailed (the cell turns red, the
+papermill run stops) when it did not. ``record`` leaves a value in the cell's output under a
+mimetype of the kit's own, so tests and the main job can read it from the executed notebook.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkshopError
+
+RECORD_MIMETYPE = "application/vnd.workshop.record+json"
+
+
+class StepFailed(WorkshopError, AssertionError):
+    """A notebook step's check did not hold."""
+
+
+def check(condition: object, success: str, failure: str | None = None, *, fix: str | None = None) -> None:
+    """Print ``success`` with a check mark when ``condition`` is true, else raise StepFailed."""
+    if not condition:
+        raise StepFailed(f"CHECK FAILED: {failure or success}", fix=fix)
+    print(f"\N{HEAVY CHECK MARK} {success}")  # noqa: T201 - the visible evidence in the notebook
+
+
+def record(name: str, value: Any) -> None:
+    """Record ``value`` (JSON-serialisable) in the executed notebook under ``name``."""
+    from IPython.display import display
+
+    payload = {name: value}
+    json.dumps(payload)  # fail here, in the cell, if the value cannot be recorded
+    display({RECORD_MIMETYPE: payload, "text/plain": f"recorded {name} = {value!r}"}, raw=True)
+
+
+def recorded(notebook: str | Path) -> dict[str, Any]:
+    """Every value an executed notebook recorded with ``record``."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    values: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if RECORD_MIMETYPE in data:
+                values.update(data[RECORD_MIMETYPE])
+    return values

@@ -1,0 +1,176 @@
+"""Replay of unrecorded inferences: the items the inference Lambda could not write to DynamoDB.
+
+When PutItem fails after the SDK's retries (throttling, access denied, a missing table, a timeout),
+lambda_function.py still answers 200 and writes the complete item into the request's JSON log line,
+marked ``"replay": "inference-record/v1"`` with the ``table`` it was meant for. replay_unrecorded() reads
+those lines from the function's CloudWatch Logs (``/aws/lambda/<function>``, FilterLogEvents, every page)
+and writes each item with a conditional put (``attribute_not_exists(requestId)``): an item already in the
+table is left as it is, so running it twice writes nothing the second time. A replayed item carries one
+extra attribute, ``replayedAt`` (S, UTC ISO-8601).
+
+Emulation note: on AWS the JSON filter pattern selects the marked lines on the server. moto ignores JSON
+filter patterns and returns every event, so each line is also parsed and checked here (which is right on
+AWS too: only a line whose item has the six seed attributes with their types is replayed).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from . import naming
+from .connect import Connection, current
+from .errors import InvalidInput, ResourceNotFound, WorkshopError
+
+REPLAY_MARKER = "inference-record/v1"  # lambda_function.REPLAY_MARKER (a test keeps the two equal)
+FILTER_PATTERN = '{ $.replay = "inference-record/v1" }'
+SEED_TYPES = {
+    "requestId": "S",
+    "timestamp": "S",
+    "modelName": "S",
+    "inputData": "S",
+    "prediction": "S",
+    "latencyMs": "N",
+}
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """What a replay found and did.
+
+    ``found``: distinct requests marked for replay in the time window; ``written``: items put now;
+    ``already_present``: items the table already had (an earlier replay, or the Lambda's own later
+    success); ``invalid``: marked lines that are not a usable record (skipped).
+    """
+
+    log_group: str
+    found: int
+    written: int
+    already_present: int
+    invalid: int = 0
+    written_ids: tuple[str, ...] = ()
+
+
+def replay_unrecorded(
+    function: str | None = None,
+    *,
+    since_minutes: float = 60,
+    table: str | None = None,
+    conn: Connection | None = None,
+) -> ReplayReport:
+    """Write the items the function logged for replay in the last ``since_minutes``; idempotent.
+
+    ``function`` defaults to the workshop's function. Each item goes to the table named in its log
+    line, or to ``table`` when given (for instance after fixing a wrong DYNAMODB_TABLE).
+    """
+    conn = conn or current()
+    function = naming.function_name(function or conn.names.function)
+    if isinstance(since_minutes, bool) or not isinstance(since_minutes, int | float) or not since_minutes > 0:
+        raise InvalidInput(
+            f"since_minutes={since_minutes!r} must be a number of minutes above 0", resource="since_minutes"
+        )
+    if table is not None:
+        table = naming.table_name(table)
+    log_group = f"/aws/lambda/{function}"
+    records, invalid = _marked_records(conn, log_group, since_minutes)
+    written: list[str] = []
+    present = 0
+    replayed_at = datetime.now(UTC)
+    stamp = replayed_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{replayed_at.microsecond // 1000:03d}Z"
+    for request_id, (line_table, item) in records.items():
+        target = table or line_table
+        if _put_if_absent(conn, target, {**item, "replayedAt": {"S": stamp}}):
+            written.append(request_id)
+        else:
+            present += 1
+    return ReplayReport(
+        log_group=log_group,
+        found=len(records),
+        written=len(written),
+        already_present=present,
+        invalid=invalid,
+        written_ids=tuple(written),
+    )
+
+
+def _marked_records(
+    conn: Connection, log_group: str, since_minutes: float
+) -> tuple[dict[str, tuple[str, dict[str, Any]]], int]:
+    """requestId -> (table, item) of every valid replay line in the window, and the count of invalid ones."""
+    start = int((time.time() - since_minutes * 60) * 1000)
+    paginator = conn.client("logs").get_paginator("filter_log_events")
+    records: dict[str, tuple[str, dict[str, Any]]] = {}
+    invalid = 0
+    try:
+        for page in paginator.paginate(logGroupName=log_group, startTime=start, filterPattern=FILTER_PATTERN):
+            for event in page.get("events", []):
+                line = _parse(event.get("message", ""))
+                if line is None:
+                    continue  # not a replay line (moto returns every event)
+                record = _record_of(line)
+                if record is None:
+                    invalid += 1
+                    continue
+                records.setdefault(record[1]["requestId"]["S"], record)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise ResourceNotFound(
+                f"log group {log_group} does not exist",
+                resource=f"log group {log_group}",
+                fix="check the function name and the participant prefix; the group appears after the first invocation",
+            ) from exc
+        raise
+    return records, invalid
+
+
+def _parse(message: str) -> dict[str, Any] | None:
+    text = message.strip()
+    if REPLAY_MARKER not in text or not text.startswith("{"):
+        return None
+    try:
+        line = json.loads(text)
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) and line.get("replay") == REPLAY_MARKER else None
+
+
+def _record_of(line: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    table, item = line.get("table"), line.get("item")
+    if not isinstance(table, str) or not table or not isinstance(item, dict):
+        return None
+    for name, kind in SEED_TYPES.items():
+        value = item.get(name)
+        if not isinstance(value, dict) or list(value) != [kind] or not isinstance(value[kind], str):
+            return None
+    if line.get("requestId") not in (None, item["requestId"]["S"]):
+        return None
+    return table, item
+
+
+def _put_if_absent(conn: Connection, table: str, item: dict[str, Any]) -> bool:
+    try:
+        conn.client("dynamodb").put_item(
+            TableName=table, Item=item, ConditionExpression="attribute_not_exists(requestId)"
+        )
+        return True
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            return False
+        request_id = item["requestId"]["S"]
+        if code == "ResourceNotFoundException":
+            raise ResourceNotFound(
+                f"table {table!r} does not exist, so item {request_id} cannot be replayed into it",
+                resource=f"table {table}",
+                fix="create the table (create_metadata_table()), or pass table= the right one, then replay again",
+            ) from exc
+        raise WorkshopError(
+            f"replaying item {request_id} into table {table} failed: {code}: {exc.response['Error'].get('Message')}",
+            resource=f"table {table}",
+            fix="fix the cause, then run replay_unrecorded() again (items already written are not written twice)",
+        ) from exc
