@@ -10,6 +10,7 @@ may miss the last ones.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -67,22 +68,55 @@ def recent_log_lines(
     return [_text(e) for e in events[-limit:]]
 
 
-def request_log_lines(request_id: str, function: str | None = None, conn: Connection | None = None) -> list[str]:
+def request_log_lines(
+    request_id: str, function: str | None = None, conn: Connection | None = None, *, wait_seconds: float = 15.0
+) -> list[str]:
     """Every line of one invocation: from its START line to its REPORT line, in its log stream.
 
-    ``request_id`` is the Lambda request id (the Invoke response's RequestId, ``context.aws_request_id``
-    in the handler). Before the START line reached the logs, the lines that name the id are returned.
+    ``request_id`` is the Lambda request id (the Invoke response's RequestId, ``context.aws_request_id``)
+    or the API Gateway request id the inference Lambda puts in its log lines and table rows. Lines
+    reach CloudWatch Logs a little after the invocation (seconds on AWS), so this waits up to
+    ``wait_seconds`` for the REPORT line; after that it returns the lines found so far.
     """
     request_id = (request_id or "").strip()
     if not request_id:
         raise InvalidInput("request_id is empty", fix="pass the RequestId of an Invoke response")
     conn = conn or current()
     group = _group(conn, function)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            lines, complete = _invocation_lines(conn, group, request_id)
+        except ResourceNotFound:
+            if time.monotonic() >= deadline:
+                raise
+            lines, complete = [], False
+        if complete or time.monotonic() >= deadline:
+            return lines
+        time.sleep(0.2)
+
+
+def _lambda_request_id(events: list[dict[str, Any]], request_id: str) -> str:
+    """The Lambda request id behind an API Gateway request id, from a structured line that carries both."""
+    for event in events:
+        try:
+            line = json.loads(event["message"])
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("requestId") == request_id and line.get("awsRequestId"):
+            return str(line["awsRequestId"])
+    return request_id
+
+
+def _invocation_lines(conn: Connection, group: str, request_id: str) -> tuple[list[str], bool]:
     mentions = _events(conn, group, filterPattern=f'"{request_id}"')
-    start = next((e for e in mentions if e["message"].startswith(f"START RequestId: {request_id}")), None)
+    lambda_id = _lambda_request_id(mentions, request_id)
+    if lambda_id != request_id:
+        mentions = _events(conn, group, filterPattern=f'"{lambda_id}"')
+    start = next((e for e in mentions if e["message"].startswith(f"START RequestId: {lambda_id}")), None)
     if start is None:
-        return [_text(e) for e in mentions]
-    report = next((e for e in mentions if e["message"].startswith(f"REPORT RequestId: {request_id}")), None)
+        return [_text(e) for e in mentions], False
+    report = next((e for e in mentions if e["message"].startswith(f"REPORT RequestId: {lambda_id}")), None)
     params: dict[str, Any] = {"logStreamNames": [start["logStreamName"]], "startTime": start["timestamp"]}
     if report is not None:
         params["endTime"] = report["timestamp"]
@@ -93,4 +127,4 @@ def request_log_lines(request_id: str, function: str | None = None, conn: Connec
         lines.append(_text(event))
         if report is not None and event["message"] == report["message"]:
             break
-    return lines
+    return lines, report is not None

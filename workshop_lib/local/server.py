@@ -34,6 +34,7 @@ DATA_PLANES: list[str] = [
     ".iam_simulation:IamSimulationPlane",
     ".lambda_plane:LambdaDataPlane",
     ".apigateway:ApiGatewayPlane",
+    ".sagemaker_runtime:SageMakerRuntimePlane",
 ]
 GUARDS: list[str] = [".iam_enforcement:IamEnforcement"]
 

@@ -1,0 +1,211 @@
+"""The local SageMaker runtime end to end: deploy through workshop_lib.endpoint, invoke with plain boto3.
+
+The module connects once with a participant prefix of its own (its bucket, role, models and configs
+are its own in the session's shared local cloud) and deploys the sentiment model once; tests that
+change an endpoint deploy their own, under a unique name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from workshop_lib import endpoint
+from workshop_lib.connect import Connection
+from workshop_lib.endpoint import EndpointInfo
+from workshop_lib.local.sagemaker_runtime import MAX_BODY_BYTES
+from workshop_lib.local.state import CloudState
+from workshop_lib.model import build_artifact, train
+
+pytestmark = pytest.mark.local_cloud
+connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def conn(local_cloud: CloudState) -> Iterator[Connection]:
+    """One connection to the session's local cloud, with a participant prefix of this module's own."""
+    previous = connect_module._current
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
+            mp.delenv(var, raising=False)
+        try:
+            yield connect_module.connect("local", REGION, prefix=f"sm{uuid.uuid4().hex[:10]}")
+        finally:
+            connect_module._current = previous
+
+
+@pytest.fixture(scope="module")
+def sentiment_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_artifact(train(), tmp_path_factory.mktemp("artifact") / "model.tar.gz")
+
+
+@pytest.fixture(scope="module")
+def deployed(conn: Connection, sentiment_artifact: Path) -> EndpointInfo:
+    """The sentiment model on the module's endpoint (tests here only invoke it)."""
+    return endpoint.deploy(sentiment_artifact, conn=conn)
+
+
+def _unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def _script_artifact(path: Path, predict_body: str) -> Path:
+    """A model.tar.gz whose code/inference.py predicts with ``predict_body`` (for error and update cases)."""
+    script = (
+        "import json\n"
+        "def model_fn(model_dir):\n    return 'model'\n"
+        "def input_fn(body, content_type):\n    return json.loads(body)\n"
+        f"def predict_fn(data, model):\n    {predict_body}\n"
+        "def output_fn(prediction, accept):\n    return json.dumps(prediction), 'application/json'\n"
+    ).encode()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("code/inference.py")
+        info.size = len(script)
+        tar.addfile(info, io.BytesIO(script))
+    return path
+
+
+def _invoke_error(conn: Connection, name: str, body: bytes | str, content_type: str = "application/json") -> dict:
+    with pytest.raises(ClientError) as err:
+        conn.client("sagemaker-runtime").invoke_endpoint(EndpointName=name, ContentType=content_type, Body=body)
+    return err.value.response
+
+
+def _log_messages(conn: Connection, name: str) -> list[str]:
+    events = conn.client("logs").filter_log_events(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["events"]
+    return [e["message"] for e in events]
+
+
+def test_invoke_endpoint__the_seeds_request_gets_a_real_prediction_through_plain_boto3(
+    conn: Connection, deployed: EndpointInfo, monkeypatch: pytest.MonkeyPatch
+):
+    for var, value in conn.environment().items():  # what `python -m workshop_lib env` exports
+        monkeypatch.setenv(var, value)
+    runtime = boto3.client("sagemaker-runtime")  # no endpoint_url: AWS_ENDPOINT_URL routes it
+    resp = runtime.invoke_endpoint(
+        EndpointName=deployed.name, ContentType="application/json", Body=json.dumps({"text": "Hello AI!"})
+    )
+    answer = json.loads(resp["Body"].read())
+    assert answer["result"] == "positive" and 0.5 < answer["score"] <= 1.0
+    assert resp["ContentType"] == "application/json"
+    assert resp["InvokedProductionVariant"] == "AllTraffic"
+
+
+def test_invoke_endpoint__a_list_of_texts_gets_a_list_of_predictions_in_order(conn: Connection, deployed):
+    batch = endpoint.invoke([{"text": "Terrible, it broke at once."}, {"text": "Hello AI!"}], conn=conn)
+    assert [item["result"] for item in batch] == ["negative", "positive"]
+
+
+def test_invoke_endpoint__unknown_endpoint_gives_validation_error(conn: Connection):
+    resp = _invoke_error(conn, "no-such-endpoint", "{}")
+    assert resp["Error"] == {
+        "Code": "ValidationError",
+        "Message": f"Endpoint no-such-endpoint of account {ACCOUNT} not found.",
+    }
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_invoke_endpoint__text_that_is_not_a_string_gives_model_error_with_the_original_status(
+    conn: Connection, deployed: EndpointInfo
+):
+    resp = _invoke_error(conn, deployed.name, json.dumps({"text": 5}))
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert resp["Error"]["Code"] == "ModelError"
+    assert resp["OriginalStatusCode"] == 400
+    assert json.loads(resp["OriginalMessage"]) == {
+        "error": "Bad Request",
+        "message": 'the body: "text" must be a string, got a JSON int',
+    }
+    assert resp["Error"]["Message"].startswith('Received client error (400) from primary with message "{')
+    assert (
+        f"#logEventViewer:group=/aws/sagemaker/Endpoints/{deployed.name} in account {ACCOUNT}"
+        in resp["Error"]["Message"]
+    )
+    assert resp["LogStreamArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{deployed.name}"
+
+
+def test_invoke_endpoint__a_content_type_other_than_json_gives_model_error_415(conn: Connection, deployed):
+    resp = _invoke_error(conn, deployed.name, "Hello AI!", content_type="text/plain")
+    assert (resp["Error"]["Code"], resp["OriginalStatusCode"]) == ("ModelError", 415)
+    assert "content type 'text/plain' is not supported" in json.loads(resp["OriginalMessage"])["message"]
+
+
+def test_invoke_endpoint__a_body_over_6_mb_is_refused_before_the_model(conn: Connection, deployed: EndpointInfo):
+    at_limit = _invoke_error(conn, deployed.name, b" " * MAX_BODY_BYTES)  # reaches the model: not JSON, 400
+    assert (at_limit["Error"]["Code"], at_limit["OriginalStatusCode"]) == ("ModelError", 400)
+    over = _invoke_error(conn, deployed.name, b" " * (MAX_BODY_BYTES + 1))
+    assert over["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert over["Error"]["Message"] == "HTTP content length exceeded 6291456 bytes."
+
+
+def test_invoke_endpoint__a_deleted_endpoint_is_not_found(conn: Connection, deployed: EndpointInfo):
+    name = _unique("short-lived")
+    conn.client("sagemaker").create_endpoint(EndpointName=name, EndpointConfigName=deployed.config_name)
+    assert endpoint.invoke({"text": "Lovely!"}, name=name, conn=conn)["result"] == "positive"
+    conn.client("sagemaker").delete_endpoint(EndpointName=name)
+    assert _invoke_error(conn, name, '{"text": "Lovely!"}')["Error"] == {
+        "Code": "ValidationError",
+        "Message": f"Endpoint {name} of account {ACCOUNT} not found.",
+    }
+
+
+def test_invoke_endpoint__an_exception_in_the_script_gives_500_and_its_traceback_in_the_endpoint_logs(
+    conn: Connection, tmp_path: Path
+):
+    artifact = _script_artifact(tmp_path / "model.tar.gz", "raise RuntimeError('boom in predict_fn')")
+    info = endpoint.deploy(artifact, name=_unique("raising"), conn=conn)
+    resp = _invoke_error(conn, info.name, '{"text": "hi"}')
+    assert (resp["Error"]["Code"], resp["OriginalStatusCode"]) == ("ModelError", 500)
+    assert "<title>500 Internal Server Error</title>" in resp["OriginalMessage"]
+    assert resp["Error"]["Message"].startswith("Received server error (500) from primary")
+    assert any("RuntimeError: boom in predict_fn" in m for m in _log_messages(conn, info.name))
+
+
+def test_invoke_endpoint__an_artifact_gone_from_s3_before_the_first_call_gives_500(conn: Connection, tmp_path: Path):
+    info = endpoint.deploy(_script_artifact(tmp_path / "model.tar.gz", "return data"), name=_unique("gone"), conn=conn)
+    bucket, key = info.model_data_url[len("s3://") :].split("/", 1)
+    conn.client("s3").delete_object(Bucket=bucket, Key=key)
+    assert _invoke_error(conn, info.name, "{}")["OriginalStatusCode"] == 500
+    assert any(f"could not read {info.model_data_url}" in m for m in _log_messages(conn, info.name))
+
+
+def test_invoke_endpoint__loads_the_model_once_and_serves_the_new_model_after_an_update(
+    conn: Connection, sentiment_artifact: Path, tmp_path: Path
+):
+    name = _unique("updated")
+    first = endpoint.deploy(sentiment_artifact, name=name, conn=conn)
+    for _ in range(3):
+        assert endpoint.invoke({"text": "Hello AI!"}, name=name, conn=conn)["result"] == "positive"
+    loads = [m for m in _log_messages(conn, name) if m.startswith("Loaded model")]
+    assert len(loads) == 1 and loads[0].startswith(f"Loaded model {first.model_name} from {first.model_data_url} in ")
+
+    v2 = _script_artifact(tmp_path / "model.tar.gz", "return {'result': 'v2', 'score': 1.0}")
+    second = endpoint.deploy(v2, name=name, conn=conn)
+    assert second.in_service and second.arn == first.arn  # the same endpoint, updated
+    assert (second.config_name, second.model_name) != (first.config_name, first.model_name)
+    assert endpoint.invoke({"text": "Hello AI!"}, name=name, conn=conn) == {"result": "v2", "score": 1.0}
+    loads = [m for m in _log_messages(conn, name) if m.startswith("Loaded model")]
+    assert len(loads) == 2 and loads[1].startswith(f"Loaded model {second.model_name} ")
+
+
+def test_update_endpoint__unknown_endpoint_or_config_gives_validation_exception(conn: Connection, deployed):
+    sm = conn.client("sagemaker")
+    with pytest.raises(ClientError) as err:
+        sm.update_endpoint(EndpointName="Nope-Endpoint", EndpointConfigName=deployed.config_name)
+    assert err.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": f'Could not find endpoint "arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/nope-endpoint".',
+    }
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sm.update_endpoint(EndpointName=deployed.name, EndpointConfigName="no-such-config")
