@@ -376,7 +376,8 @@ def test_invoke__parallel_calls_run_at_once_up_to_the_cap_and_the_rest_wait(conn
     ).client("lambda", endpoint_url=conn.endpoint_url)
 
     def call(_: int) -> dict:
-        resp = client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 0.5}).encode())
+        # Long enough that the four first calls overlap even when cold starts are slow on a loaded machine.
+        resp = client.invoke(FunctionName=name, Payload=json.dumps({"sleep": 2.0}).encode())
         return json.loads(resp["Payload"].read())
 
     with ThreadPoolExecutor(5) as pool:

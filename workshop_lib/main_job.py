@@ -35,8 +35,10 @@ def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_notebook(path: Path, parameters: dict[str, str], out_dir: Path = BUILD_DIR) -> NotebookRun:
-    """Execute one notebook with papermill into ``out_dir`` and render it to HTML."""
+def run_notebook(
+    path: Path, parameters: dict[str, str], out_dir: Path = BUILD_DIR, *, html: bool = True
+) -> NotebookRun:
+    """Execute one notebook with papermill into ``out_dir`` (and render it to HTML)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -58,7 +60,8 @@ def run_notebook(path: Path, parameters: dict[str, str], out_dir: Path = BUILD_D
         status = "FAILED"
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
     seconds = time.perf_counter() - start
-    _render_html(output)
+    if html:
+        _render_html(output)
     return NotebookRun(path.name, status, seconds, error)
 
 
