@@ -42,6 +42,7 @@ from typing import Any
 
 import psutil
 
+from ..naming import RESERVED_ENV_NAMES
 from .edge import CloudContext
 from .lambda_logs import (
     LogShipper,
@@ -71,28 +72,7 @@ BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 MIB = 1024 * 1024
 
 # Set by Lambda; a function's own variables cannot replace them (AWS refuses them at create time).
-RESERVED_VARIABLES = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-    }
-)
+RESERVED_VARIABLES = RESERVED_ENV_NAMES
 # What a Python process needs from the host to start at all (nothing else of the learner's shell).
 _HOST_VARIABLES = ("PATH", "SYSTEMROOT", "SystemRoot", "WINDIR", "COMSPEC", "PATHEXT", "TEMP", "TMP", "TMPDIR")
 _HOST_VARIABLES += ("LD_LIBRARY_PATH",)
