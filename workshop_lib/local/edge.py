@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from moto.backends import get_backend
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION, DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
 
 ADMIN_PATH = "/_workshop/"
@@ -112,13 +112,52 @@ def aws_json_error(status: int, code: str, message: str, *, header_type: bool = 
     return resp
 
 
+class MotoDispatcher(DomainDispatcherApplication):
+    """moto's server app (one Flask app per moto backend), choosing the app of a request without a global lock.
+
+    moto's ``DomainDispatcherApplication`` takes a process-wide lock on every request and, for a signed request,
+    walks moto's package folder (a directory listing and an ``isdir`` per service) to map the host it infers from
+    the signature to a backend. Which app a host maps to never changes, so once known it is remembered here, and
+    the lock is taken only when a host is seen for the first time. Requests moto routes by path (``/moto-api``,
+    instance metadata) go through moto's own lookup.
+    """
+
+    MAX_HOSTS = 512  # distinct service.region hosts remembered (a bound, not a working limit)
+
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._apps_by_host: dict[str, Any] = {}
+
+    def get_application(self, environ: dict[str, Any]) -> Any:
+        path_info = environ.get("PATH_INFO", "")
+        if isinstance(path_info, bytes):
+            path_info = path_info.decode("utf-8")
+        if path_info.startswith(("/moto-api", "/latest/meta-data/", "/latest/api/")) or path_info == "/favicon.ico":
+            return super().get_application(environ)
+        host = self.infer_service_region_host(environ, path_info)
+        if host is None:
+            service, region = DEFAULT_SERVICE_REGION
+            host = f"{service}.{region}.amazonaws.com"
+        app = self._apps_by_host.get(host)
+        if app is None:
+            with self.lock:
+                backend = self.get_backend_for_host(host)
+                app = self.app_instances.get(backend, None)
+                if app is None:
+                    app = self.create_app(backend)
+                    self.app_instances[backend] = app
+            if len(self._apps_by_host) < self.MAX_HOSTS:
+                self._apps_by_host[host] = app
+        return app
+
+
 class EdgeRouter:
     """The WSGI application the local cloud serves."""
 
     def __init__(self, ctx: CloudContext, guards: Iterable[Guard] = ()) -> None:
         self.ctx = ctx
         self.guards = list(guards)
-        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.moto = MotoDispatcher()
         ctx.moto_app = self.moto
         self._admin: dict[str, Callable[[Request], Response]] = {
             "health": self._health,

@@ -1,8 +1,9 @@
 """The local cloud's server process: ``python -m workshop_lib.local.server --state-dir DIR``.
 
-Binds 127.0.0.1 on a free port, builds the edge router with every data plane and guard, records
-its state file, and serves until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the
-way out it closes every data plane, which stops every worker process it started.
+Binds 127.0.0.1 on a free port (``http_server.WSGIServer``: HTTP/1.1 with keep-alive), builds the edge router
+with every data plane and guard, records its state file, and serves until asked to stop (POST
+/_workshop/shutdown, SIGTERM or Ctrl-C). On the way out it closes every data plane, which stops every worker
+process it started.
 """
 
 from __future__ import annotations
@@ -12,19 +13,23 @@ import importlib
 import logging
 import os
 import signal
-import socket
 import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import make_server
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
 
 from ..config import LOCAL_ACCOUNT_ID, LOCAL_HOST
 from .edge import RAW_HEADERS_ENVIRON_KEY, CloudContext, EdgeRouter
+from .http_server import WSGIServer
 from .state import CloudState, process_start_time, remove_state, write_state
+from .warmup import start_warmup
 
 log = logging.getLogger("workshop_lib.local")
 
@@ -39,20 +44,30 @@ DATA_PLANES: list[str] = [
 GUARDS: list[str] = [".iam_enforcement:IamEnforcement"]
 
 
-class _QuietNoDelayHandler(MotoRequestHandler):
-    """moto's handler without per-request log lines, with TCP_NODELAY (or every reply waits 40 ms)."""
+def _environ_hook(environ: dict[str, Any], header_lines: list[tuple[str, str]]) -> None:
+    """Add to the WSGI environ what moto's own server handler and the API Gateway plane read.
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        environ[RAW_HEADERS_ENVIRON_KEY] = list(self.headers.items())  # API Gateway needs repeated headers apart
-        return environ
+    The header lines as received (API Gateway keeps repeated headers apart and names in their case), and moto's
+    ``MotoRequestHandler.make_environ``: S3 metadata headers with an underscore in their name (``x-amz-meta-my_key``),
+    which WSGI servers drop, are put back with their spelling recorded, unless a dashed header of the same WSGI name
+    was sent too.
+    """
+    environ[RAW_HEADERS_ENVIRON_KEY] = header_lines
+    names: dict[str, str] = {}
+    if any("_" in name for name, _ in header_lines):
+        dashed = {environ_key_for_header(name) for name, _ in header_lines if "_" not in name}
+        values: dict[str, list[str]] = {}
+        for name, value in header_lines:
+            if not should_preserve_original_header_name(name):
+                continue
+            key = environ_key_for_header(name)
+            if key in dashed:
+                continue  # never let an underscored header stand in for a dashed one
+            names.setdefault(key, name)
+            values.setdefault(key, []).append(value.replace("\r\n", ""))
+        for key, key_values in values.items():
+            environ[key] = ",".join(key_values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
 
 
 def _load(spec: str, ctx: CloudContext) -> Any:
@@ -75,7 +90,7 @@ def serve(state_dir: Path, region: str, port: int = 0) -> None:
     work_dir = Path(tempfile.mkdtemp(prefix="workshop-cloud-"))
     ctx = CloudContext(port=0, account_id=LOCAL_ACCOUNT_ID, region=region, work_dir=work_dir)
     # Bind first (port 0: the OS picks a free one), then build the planes, which need the port.
-    server = make_server(LOCAL_HOST, port, lambda e, s: app(e, s), threaded=True, request_handler=_QuietNoDelayHandler)
+    server = WSGIServer(LOCAL_HOST, port, lambda e, s: app(e, s), environ_hook=_environ_hook)
     ctx.port = server.server_port
     app = build(ctx)
     pid = os.getpid()
@@ -98,6 +113,7 @@ def serve(state_dir: Path, region: str, port: int = 0) -> None:
     signal.signal(signal.SIGTERM, stop)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
+    start_warmup()  # import moto's backends now, not on the learner's first call
     log.info("local cloud listening on %s (pid %s)", ctx.endpoint_url, pid)
     try:
         while not ctx.shutdown_event.wait(0.5):
