@@ -48,19 +48,26 @@ def run_notebook(
     output = out_dir / path.name
     start = time.perf_counter()
     status, error = "ok", ""
+    kernel_log = out_dir / f"{path.stem}.kernel.log"
     try:
-        papermill.execute_notebook(
-            str(path),
-            str(output),
-            parameters=parameters,
-            cwd=str(path.parent),
-            progress_bar=False,
-            kernel_name="python3",
-            request_save_on_cell_execute=False,
-        )
+        # The kernel writes start-up chatter to the stderr it inherits: keep it in a file, shown on failure.
+        with _stderr_to(kernel_log):
+            papermill.execute_notebook(
+                str(path),
+                str(output),
+                parameters=parameters,
+                cwd=str(path.parent),
+                progress_bar=False,
+                kernel_name="python3",
+                request_save_on_cell_execute=False,
+            )
     except PapermillExecutionError as exc:
         status = "FAILED"
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - the kernel died or did not start: report it with its log
+        status = "FAILED"
+        log_text = kernel_log.read_text(encoding="utf-8", errors="replace")[-2000:] if kernel_log.exists() else ""
+        error = f"{type(exc).__name__}: {exc}\n{log_text}"
     seconds = time.perf_counter() - start
     if html:
         _render_html(output)
