@@ -299,9 +299,10 @@ wl.check(len(history) >= len(batch) + 1, f"{len(history)} predictions recorded")
 wl.record("rows_in_table", len(history))
 """),
     code("""
-ax = history.sort_values("timestamp").plot(x="timestamp", y="latencyMs", marker="o", legend=False,
-                                           title="Endpoint latency per request (ms)")
-ax.set_ylabel("latencyMs");
+ordered = history.sort_values("timestamp").reset_index(drop=True)
+ax = ordered["latencyMs"].plot.bar(title="Endpoint latency per request, oldest first", xlabel="request",
+                                   ylabel="latencyMs (ms)", rot=0)
+ax.figure.tight_layout()
 """),
     md("The function's log lines for the request of step 5 (the same `requestId`):"),
     code("""
