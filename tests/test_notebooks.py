@@ -41,7 +41,7 @@ def test_notebook__is_committed_without_outputs_and_with_a_tagged_parameters_cel
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "outputs committed"
     assert "parameters" in code[0].get("metadata", {}).get("tags", []), "first code cell is not tagged parameters"
     params = "".join(code[0]["source"])
-    for name in ("target", "region", "prefix"):
+    for name in ("target", "region", "prefix", "endpoint"):
         assert re.search(rf"^{name}: str = .+# ", params, re.M), f"{name} is not a typed, commented parameter"
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
     assert "**Goal:**" in "".join(nb["cells"][0]["source"])
@@ -64,7 +64,7 @@ def test_every_notebook_runs_in_order_against_the_local_cloud(local_conn, tmp_pa
         ResourceNames(prefix),
         local_conn.endpoint_url,
     )
-    params = {"target": "local", "region": local_conn.region, "prefix": prefix}
+    params = {"target": "local", "region": local_conn.region, "prefix": prefix, "endpoint": ""}
     values: dict[str, object] = {}
     for path in NOTEBOOKS:
         if path.name.startswith("09"):

@@ -18,12 +18,13 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PARAMETERS = '''\
 target: str = "local"  # "local": the kit's local cloud (no account needed); "aws": the account in your environment
 region: str = "us-east-1"  # AWS region
-prefix: str = ""  # participant prefix, e.g. "alice", when several people share one account'''
+prefix: str = ""  # participant prefix, e.g. "alice", when several people share one account
+endpoint: str = ""  # an existing SageMaker endpoint to use (yours from section 6); "" deploys the kit's model'''
 
 CONNECT = '''\
 import workshop_lib as wl
 
-conn = wl.connect(target, region, prefix)
+conn = wl.connect(target, region, prefix, endpoint=endpoint)
 conn.describe()'''
 
 
@@ -114,13 +115,20 @@ pd.DataFrame(report.confusion, index=pd.Index(report.labels, name="true"),
 wl.check(report.accuracy >= 0.85, f"held-out accuracy {report.accuracy:.3f} >= 0.85")
 wl.record("model_accuracy", report.accuracy)
 """),
-    md("## Deploy the endpoint\n\nThe artifact goes to the kit's S3 bucket; then model, endpoint config, endpoint, and a wait for `InService`."),
-    code("""
-endpoint = wl.deploy_endpoint()
-endpoint
+    md("""
+## Deploy the endpoint
+
+The artifact goes to the kit's S3 bucket; then model, endpoint config, endpoint, and a wait for
+`InService`. If you built your own endpoint in section 6, set `endpoint` in the parameters cell: it is
+used as it is (it must be `InService`), and the kit deploys nothing.
 """),
     code("""
-wl.check(endpoint.in_service, f"endpoint {endpoint.name} is InService, serving {endpoint.model_data_url}")
+serving = wl.use_existing_endpoint(endpoint) if endpoint else wl.deploy_endpoint()
+serving
+"""),
+    code("""
+wl.check(serving.in_service and serving.name == conn.names.endpoint,
+         f"endpoint {serving.name} is InService, serving {serving.model_data_url}")
 """),
     md("## Ask it something\n\nThe same `InvokeEndpoint` call the Lambda will make."),
     code("""
@@ -128,8 +136,11 @@ answer = wl.invoke_endpoint({"text": "Hello AI!"})
 answer
 """),
     code("""
-wl.check(answer.get("result") in report.labels and 0 <= answer.get("score", -1) <= 1,
-         f"the endpoint answers {answer}")
+if endpoint:  # your own model: any JSON answer will do
+    wl.check(answer is not None, f"your endpoint answers {answer}")
+else:
+    wl.check(answer.get("result") in report.labels and 0 <= answer.get("score", -1) <= 1,
+             f"the endpoint answers {answer}")
 """),
 )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 ENV_TARGET = "WORKSHOP_TARGET"  # "local" (default) or "aws"
 ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
+ENV_ENDPOINT = "WORKSHOP_ENDPOINT"  # an existing SageMaker endpoint to use instead of the kit's own
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
@@ -65,6 +66,7 @@ class ResourceNames:
     """The workshop's resource names; the defaults are the seed's, a prefix keeps participants apart."""
 
     prefix: str = ""
+    existing_endpoint: str = ""  # the learner's own endpoint (section 6), used instead of the kit's
 
     def _p(self, name: str) -> str:
         return f"{self.prefix}-{name}" if self.prefix else name
@@ -87,7 +89,7 @@ class ResourceNames:
 
     @property
     def endpoint(self) -> str:
-        return self._p("ml-endpoint")
+        return self.existing_endpoint or self._p("ml-endpoint")
 
     @property
     def endpoint_config(self) -> str:
@@ -120,6 +122,19 @@ class ResourceNames:
             "invoke-endpoint": "InvokeSentimentEndpoint",
             "logs": "FunctionLogs",
         }
+
+
+_ENDPOINT_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def validate_endpoint_name(name: str) -> str:
+    """Return a SageMaker endpoint name if AWS would accept it ("" for none), else raise ValueError."""
+    if name and not _ENDPOINT_RE.match(name):
+        raise ValueError(
+            f"{name!r} is not a SageMaker endpoint name: up to 63 letters, digits and hyphens, "
+            "starting with a letter or digit"
+        )
+    return name
 
 
 def kit_tags(prefix: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from botocore.config import Config
 from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
+    ENV_ENDPOINT,
     ENV_PREFIX,
     ENV_REGION,
     ENV_TARGET,
@@ -26,6 +27,7 @@ from .config import (
     TARGETS,
     ResourceNames,
     kit_tags,
+    validate_endpoint_name,
     validate_prefix,
 )
 from .errors import CredentialsError, InvalidInput, NotConnectedError
@@ -132,6 +134,7 @@ def connect(
     region: str | None = None,
     prefix: str | None = None,
     *,
+    endpoint: str | None = None,
     profile: str | None = None,
 ) -> Connection:
     """Connect to the local cloud (starting it when needed) or to a real AWS account.
@@ -139,16 +142,25 @@ def connect(
     ``target``, ``region`` and ``prefix`` default to $WORKSHOP_TARGET, $WORKSHOP_REGION and
     $WORKSHOP_PREFIX, then to "local", the profile's region (or us-east-1) and no prefix. On the aws
     target the standard credential chain is used (environment, ``profile`` or $AWS_PROFILE, SSO,
-    instance roles), and the identity is checked with STS GetCallerIdentity.
+    instance roles), and the identity is checked with STS GetCallerIdentity. ``endpoint`` (or
+    $WORKSHOP_ENDPOINT) names an existing SageMaker endpoint, for instance the one built in section 6,
+    to use instead of the kit's own.
     """
     global _current
     target = (target or os.environ.get(ENV_TARGET) or DEFAULT_TARGET).strip().lower()
     if target not in TARGETS:
         raise InvalidInput(f"unknown target {target!r}", resource="target", fix=f"use one of {', '.join(TARGETS)}")
     try:
-        names = ResourceNames(validate_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, "")))
+        prefix = validate_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, ""))
     except ValueError as exc:
         raise InvalidInput(str(exc), resource="prefix", fix="choose another participant prefix") from exc
+    try:
+        existing = validate_endpoint_name(
+            (endpoint if endpoint is not None else os.environ.get(ENV_ENDPOINT, "")).strip()
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc), resource="endpoint", fix="use the name the SageMaker console shows") from exc
+    names = ResourceNames(prefix, existing)
     region = region or os.environ.get(ENV_REGION) or None
     conn = _connect_local(region, names) if target == "local" else _connect_aws(region, names, profile)
     _current = conn

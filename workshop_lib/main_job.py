@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DEFAULT_REGION, ENV_PREFIX, ENV_REGION, ENV_TARGET, KIT_ROOT, NOTEBOOKS_DIR, TARGETS
+from .config import DEFAULT_REGION, ENV_ENDPOINT, ENV_PREFIX, ENV_REGION, ENV_TARGET, KIT_ROOT, NOTEBOOKS_DIR, TARGETS
 from .errors import WorkshopError
 
 BUILD_DIR = KIT_ROOT / "build"
@@ -123,7 +123,7 @@ def _print_inference_table(target: str, region: str, prefix: str) -> None:
         print(df.iloc[:, :6].head(15).to_string(index=False))
 
 
-def run(target: str, region: str, prefix: str, only: list[str] | None = None) -> int:
+def run(target: str, region: str, prefix: str, only: list[str] | None = None, endpoint: str = "") -> int:
     """Run the main job; returns the process exit code."""
     from tqdm import tqdm
 
@@ -135,13 +135,11 @@ def run(target: str, region: str, prefix: str, only: list[str] | None = None) ->
         print(f"local cloud: {state.endpoint_url} ({'started' if started else 'already running'})")
     paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
     if not paths:
-        try:
-            return _without_notebooks(target, region, prefix)
-        finally:
-            if started:
-                lifecycle.stop()
-                print("local cloud: stopped")
-    parameters = {"target": target, "region": region, "prefix": prefix}
+        if started:
+            lifecycle.stop()
+        print(f"no notebooks match in {NOTEBOOKS_DIR}", file=sys.stderr)
+        return 1
+    parameters = {"target": target, "region": region, "prefix": prefix, "endpoint": endpoint}
     runs: list[NotebookRun] = []
     try:
         with tqdm(paths, desc="workshop", unit="notebook", file=sys.stdout) as bar:
@@ -161,30 +159,6 @@ def run(target: str, region: str, prefix: str, only: list[str] | None = None) ->
     return 0 if runs and all(r.status == "ok" for r in runs) and len(runs) == len(paths) else 1
 
 
-def _without_notebooks(target: str, region: str, prefix: str) -> int:
-    """What runs before the notebooks exist: the table and the Lambda, deployed and shown."""
-    import json
-
-    from .connect import connect
-    from .deploy import deploy_lambda, describe_function
-    from .iam import ensure_execution_role
-    from .metadata import create_metadata_table
-
-    print(f"no workshop notebooks in {NOTEBOOKS_DIR} yet: running what exists (table, role, Lambda)")
-    conn = connect(target, region, prefix)
-    table = create_metadata_table(conn=conn)
-    print(f"table {table['TableName']}: {table['TableStatus']}, key {table['KeySchema']}")
-    role = ensure_execution_role(conn=conn)
-    print(f"execution role: {role}")
-    result = deploy_lambda(conn=conn)
-    print(
-        f"function {result.function_name}: CodeSha256 {result.code_sha256} "
-        f"({'created' if result.created else 'unchanged' if result.unchanged else 'updated'})"
-    )
-    print(json.dumps(describe_function(conn=conn), indent=2, default=str))
-    return 0
-
-
 def lab(region: str) -> int:
     """Start the local cloud, then JupyterLab on the notebooks (their kernels find the running cloud)."""
     import subprocess
@@ -201,10 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or "local")
     parser.add_argument("--region", default=os.environ.get(ENV_REGION) or DEFAULT_REGION)
     parser.add_argument("--prefix", default=os.environ.get(ENV_PREFIX, ""))
+    parser.add_argument(
+        "--endpoint",
+        default=os.environ.get(ENV_ENDPOINT, ""),
+        help="an existing SageMaker endpoint to use instead of deploying the kit's model",
+    )
     parser.add_argument("--only", nargs="*", help="run only the notebooks whose names start with these")
     args = parser.parse_args(argv)
     try:
-        return run(args.target, args.region, args.prefix, args.only)
+        return run(args.target, args.region, args.prefix, args.only, args.endpoint)
     except WorkshopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
