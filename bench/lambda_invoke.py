@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import io
 import json
 import multiprocessing as mp
 import os
@@ -33,7 +32,6 @@ import tempfile
 import time
 import types
 import uuid
-import zipfile
 from pathlib import Path
 
 import boto3
@@ -42,6 +40,7 @@ from botocore.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY
+from workshop_lib.deploy import package
 from workshop_lib.local import lifecycle
 
 REGION = "us-east-1"
@@ -60,13 +59,6 @@ def _client(endpoint: str, service: str = "lambda"):
         aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
     )
     return session.client(service, endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
-
-
-def _zip(text: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("app.py", text)
-    return buf.getvalue()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -180,7 +172,7 @@ def _plane_in_process(count: int) -> float:
     work_dir = Path(tempfile.mkdtemp(prefix="bench-lambda-plane-"))
     ctx = CloudContext(port=1, account_id="123456789012", region=REGION, work_dir=work_dir)
     role = ctx.backend("iam").create_role("bench", "{}", "/", None, "", [], None)
-    code = base64.b64encode(_zip(HANDLER)).decode()
+    code = base64.b64encode(package({"app.py": HANDLER})).decode()
     ctx.backend("lambda").create_function(
         {
             "FunctionName": "f",
@@ -224,7 +216,7 @@ def main() -> None:
             Runtime="python3.11",
             Role=role,
             Handler="app.handler",
-            Code={"ZipFile": _zip(HANDLER)},
+            Code={"ZipFile": package({"app.py": HANDLER})},
             Timeout=30,
         )
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from workshop_lib import api
+from workshop_lib.deploy import package
 from workshop_lib.errors import InvalidInput, LocalCloudError, ResourceConflict, ResourceNotFound
 
 TRUST = {
@@ -19,11 +18,7 @@ TRUST = {
 }
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("lambda_function.py", source)
-    return buf.getvalue()
+OK_HANDLER = "def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
 
 
 def _function(conn, name: str | None = None) -> str:
@@ -37,7 +32,7 @@ def _function(conn, name: str | None = None) -> str:
         Runtime="python3.12",
         Role=role_arn,
         Handler="lambda_function.lambda_handler",
-        Code={"ZipFile": _zip("def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n")},
+        Code={"ZipFile": package({"lambda_function.py": OK_HANDLER})},
     )["FunctionArn"]
 
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import json
 import shutil
 import subprocess
 import sys
 import time
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,6 +29,7 @@ from werkzeug.wrappers import Request
 from workshop_lib import api
 from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
 from workshop_lib.connect import Connection
+from workshop_lib.deploy import package
 from workshop_lib.local import apigateway as gw
 
 REGION = "us-east-1"
@@ -260,13 +259,6 @@ TRUST = {
 }
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("lambda_function.py", source)
-    return buf.getvalue()
-
-
 class Gateway:
     """One REST API on the local cloud and what the tests need to call it."""
 
@@ -311,7 +303,7 @@ class Gateway:
             Runtime="python3.12",
             Role=role_arn,
             Handler="lambda_function.lambda_handler",
-            Code={"ZipFile": _zip(ECHO_SOURCE)},
+            Code={"ZipFile": package({"lambda_function.py": ECHO_SOURCE})},
             Timeout=10,
         )["FunctionArn"]
 

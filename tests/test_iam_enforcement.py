@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import re
 import string
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ from workshop_lib.config import (
     POLICIES_DIR,
     ResourceNames,
 )
+from workshop_lib.deploy import package
 from workshop_lib.local import iam_enforcement as iam_enf
 from workshop_lib.local.iam_enforcement import Check, Decision, denial_message, evaluate
 from workshop_lib.local.state import CloudState
@@ -1195,13 +1194,6 @@ def test_unmapped_call__is_refused_with_a_message_that_says_why(world, fresh_rol
     world.client("dynamodb", creds).list_tables()
 
 
-def _zip_lambda_source() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.write(LAMBDA_SOURCE, "lambda_function.py")
-    return buffer.getvalue()
-
-
 def _log_text(logs: Any, group: str, needle: str, timeout: float = 15.0) -> str:
     """The function's log events as text, once ``needle`` is in them (or whatever is there at the deadline)."""
     deadline = time.monotonic() + timeout
@@ -1235,7 +1227,7 @@ def test_inference_lambda__without_the_policy_its_write_is_denied_in_its_logs_un
             Runtime="python3.12",
             Role=role_arn,
             Handler="lambda_function.lambda_handler",
-            Code={"ZipFile": _zip_lambda_source()},
+            Code={"ZipFile": package(LAMBDA_SOURCE)},
             Timeout=30,
             Environment={"Variables": {"ENDPOINT_NAME": world.names.endpoint, "DYNAMODB_TABLE": world.names.table}},
         )

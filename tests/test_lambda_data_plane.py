@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import importlib
-import io
 import json
 import re
 import time
 import urllib.request
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -20,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from workshop_lib import logs
 from workshop_lib.config import ENV_PREFIX, ENV_TARGET, LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY
+from workshop_lib.deploy import package
 from workshop_lib.errors import ResourceNotFound
 from workshop_lib.local import lifecycle
 
@@ -32,14 +31,6 @@ TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buf.getvalue()
 
 
 def _role(iam) -> tuple[str, str]:
@@ -56,7 +47,7 @@ def _deploy(conn, code: str, *, handler: str = "app.handler", **config) -> str:
         Runtime=config.pop("Runtime", "python3.11"),
         Role=role_arn,
         Handler=handler,
-        Code={"ZipFile": _zip({"app.py": code})},
+        Code={"ZipFile": package({"app.py": code})},
         **config,
     )
     return name
@@ -193,7 +184,8 @@ def test_update_function_code__the_next_call_runs_the_new_code_on_a_new_worker(c
     assert version == "v1"
     lam = conn.client("lambda")
     lam.update_function_code(
-        FunctionName=name, ZipFile=_zip({"app.py": "import os\ndef handler(e, c):\n    return ['v2', os.getpid()]\n"})
+        FunctionName=name,
+        ZipFile=package({"app.py": "import os\ndef handler(e, c):\n    return ['v2', os.getpid()]\n"}),
     )
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     _, (version2, pid2) = _invoke(conn, name)
@@ -315,7 +307,7 @@ def test_invoke__init_errors_give_the_runtime_error_types_aws_gives(conn, files,
     name = f"fn-{uuid.uuid4().hex[:10]}"
     _, role_arn = _role(conn.client("iam"))
     conn.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role_arn, Handler=handler, Code={"ZipFile": _zip(files)}
+        FunctionName=name, Runtime="python3.11", Role=role_arn, Handler=handler, Code={"ZipFile": package(files)}
     )
     resp, body = _invoke(conn, name)
     assert resp["StatusCode"] == 200 and resp["FunctionError"] == "Unhandled"
@@ -452,7 +444,7 @@ def test_down__no_worker_process_outlives_the_local_cloud(tmp_path):
             Runtime="python3.11",
             Role=role_arn,
             Handler="app.handler",
-            Code={"ZipFile": _zip({"app.py": "import time\ndef handler(e, c):\n    time.sleep(e['s'])\n"})},
+            Code={"ZipFile": package({"app.py": "import time\ndef handler(e, c):\n    time.sleep(e['s'])\n"})},
             Timeout=30,
         )
         with ThreadPoolExecutor(2) as pool:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import io
 import json
 import re
 import sys
 import time
 import uuid
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +25,7 @@ import pytest
 from workshop_lib import logs
 from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
 from workshop_lib.connect import Connection
+from workshop_lib.deploy import package
 from workshop_lib.local import lifecycle
 from workshop_lib.local.lambda_workers import ENV_RUNTIME_CLIENT
 
@@ -244,15 +243,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    """The same bytes every time (fixed file times), so both clouds store the same CodeSha256."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), text)
-    return buf.getvalue()
-
-
 def _connection(endpoint_url: str) -> Connection:
     session = boto3.Session(
         aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
@@ -289,7 +279,7 @@ class Cloud:
                 Runtime=runtime,
                 Role=role["Role"]["Arn"],
                 Handler=handler,
-                Code={"ZipFile": _zip(files)},
+                Code={"ZipFile": package(files)},  # deterministic: both clouds store the same CodeSha256
             )
         self.results: dict[str, dict[str, Any]] = {}
 
