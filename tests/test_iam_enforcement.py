@@ -442,7 +442,7 @@ def test_moto_seam__installed_moto_is_in_the_range_the_seam_is_written_for():
     assert iam_enf.MOTO_VERSIONS == ">=5.2,<5.3"
     assert (major, minor) == (5, 2), (
         f"moto {moto.__version__} is installed but workshop_lib/local/iam_enforcement.py reads moto's IAM and STS "
-        f"internals as of moto {iam_enf.MOTO_VERSIONS}: re-check _MotoIdentities, then widen MOTO_VERSIONS"
+        f"internals as of moto {iam_enf.MOTO_VERSIONS}: re-check MotoIdentities, then widen MOTO_VERSIONS"
     )
 
 
@@ -457,7 +457,7 @@ def test_moto_seam__an_assumed_role_key_resolves_to_the_role_and_its_inline_and_
     iam.attach_role_policy(RoleName="seam-role", PolicyArn=arn)
     creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="seam-session")["Credentials"]
 
-    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    identities = iam_enf.MotoIdentities(moto_conn.account_id)
     principal = identities.principal(creds["AccessKeyId"], creds["SessionToken"])
     assert principal == iam_enf.Principal(
         "role", "seam-role", f"arn:aws:sts::{moto_conn.account_id}:assumed-role/seam-role/seam-session"
@@ -478,7 +478,7 @@ def test_moto_seam__a_user_key_resolves_to_the_user_with_its_groups_policies_and
     group_doc = _policy([_allow("dynamodb:Query")])
     iam.put_group_policy(GroupName="seam-group", PolicyName="grp", PolicyDocument=group_doc)
 
-    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    identities = iam_enf.MotoIdentities(moto_conn.account_id)
     principal = identities.principal(key, None)
     assert principal == iam_enf.Principal("user", "seam-user", f"arn:aws:iam::{moto_conn.account_id}:user/seam-user")
     assert json.loads(identities.documents(principal)[-1]) == json.loads(group_doc)
@@ -494,7 +494,7 @@ def test_moto_seam__a_deleted_role_grants_nothing(moto_conn):
     iam = moto_conn.client("iam")
     iam.create_role(RoleName="gone", AssumeRolePolicyDocument=_policy([]))
     iam.delete_role(RoleName="gone")
-    identities = iam_enf._MotoIdentities(moto_conn.account_id)
+    identities = iam_enf.MotoIdentities(moto_conn.account_id)
     assert identities.documents(iam_enf.Principal("role", "gone", "")) == []
     assert iam_enf.role_decision(moto_conn.account_id, "gone", "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
 

@@ -63,7 +63,7 @@ Not emulated (on AWS these can change a decision)
   policy (moto does not either).
 
 moto seam: finding the identity behind an access key and reading its policies uses moto's in-process IAM and
-STS backends (``_MotoIdentities``). It is written against moto >=5.2,<5.3 (``MOTO_VERSIONS``); the tests in
+STS backends (``MotoIdentities``). It is written against moto >=5.2,<5.3 (``MOTO_VERSIONS``); the tests in
 tests/test_iam_enforcement.py named ``test_moto_seam__*`` fail clearly if moto's internals change.
 """
 
@@ -88,7 +88,7 @@ from werkzeug.wrappers import Request, Response
 from ..config import LOCAL_ADMIN_ACCESS_KEY
 from .edge import CloudContext
 
-# The moto versions the seam below (_MotoIdentities) is written and tested against; pyproject pins moto to this.
+# The moto versions the seam below (MotoIdentities) is written and tested against; pyproject pins moto to this.
 MOTO_VERSIONS = ">=5.2,<5.3"
 
 
@@ -214,7 +214,7 @@ class InvalidCredentials(Exception):
         self.reason = reason  # "unknown-key" or "bad-token"
 
 
-class _MotoIdentities:
+class MotoIdentities:
     """Looks up access keys and policies in moto's in-process backends.
 
     moto internals used (moto >=5.2,<5.3): STS backend ``get_assumed_role_from_access_key`` and the AssumedRole's
@@ -288,7 +288,7 @@ class _MotoIdentities:
 
 def role_decision(account_id: str, role_name: str, action: str, resource: str) -> Decision:
     """Evaluate a role's current policies for one action, e.g. for a data plane acting with a function's role."""
-    identities = _MotoIdentities(account_id)
+    identities = MotoIdentities(account_id)
     return evaluate(identities.documents(Principal("role", role_name, "")), action, resource)
 
 
@@ -691,7 +691,7 @@ class IamEnforcement:
 
     def __init__(self, ctx: CloudContext) -> None:
         self.ctx = ctx
-        self.identities = _MotoIdentities(ctx.account_id)
+        self.identities = MotoIdentities(ctx.account_id)
 
     def check(self, request: Request) -> Response | None:
         """None to let the request pass, else the service's own error response."""

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from werkzeug.wrappers import Request, Response
 
 from .edge import CloudContext, signature_of
-from .iam_enforcement import Decision, Principal, _MotoIdentities, evaluate
+from .iam_enforcement import Decision, MotoIdentities, Principal, evaluate
 
 _NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 _DECISIONS = {Decision.ALLOW: "allowed", Decision.IMPLICIT_DENY: "implicitDeny", Decision.EXPLICIT_DENY: "explicitDeny"}
@@ -63,7 +63,7 @@ class IamSimulationPlane:
             iam.get_role(name) if kind == "role" else iam.get_user(name)
         except Exception:  # noqa: BLE001 - moto raises its own not-found type
             return _error("NoSuchEntity", f"The {kind} with name {name} cannot be found.", 404)
-        documents = _MotoIdentities(self.ctx.account_id).documents(Principal(kind, name, ""))
+        documents = MotoIdentities(self.ctx.account_id).documents(Principal(kind, name, ""))
         members = []
         for action in actions:
             for resource in resources:
