@@ -177,6 +177,7 @@ def in_process_caller(conn: Connection, url: str) -> Callable[[], int]:
             LAMBDA_ENV_TABLE: conn.names.table,
         }
     )
+    sys.path.insert(0, str(ROOT))  # the handler imports inference_support.py from beside it
     spec = importlib.util.spec_from_file_location("lambda_function", ROOT / "lambda_function.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

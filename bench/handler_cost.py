@@ -68,6 +68,8 @@ def import_times(targets: dict[str, Path | None], repeats: int) -> dict[str, tup
 
 
 def load(path: Path, name: str) -> Any:
+    if str(path.parent) not in sys.path:  # the kit's handler imports inference_support.py beside it
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -4,8 +4,8 @@ The module builds the whole pipeline once, under a participant prefix of its own
 function and API are its own in the session's shared local cloud), the way a learner builds it with
 workshop_lib: the sentiment model trained and deployed to a SageMaker endpoint, the metadata table, an
 execution role holding only the three least-privilege policy templates (metadata-write, invoke-endpoint,
-logs), the repository's lambda_function.py deployed as it is, its two environment variables, and the REST
-API (POST /inference, stage prod) with ``application/octet-stream`` as a binary media type.
+logs), the repository's lambda_function.py and inference_support.py deployed as they are, its two environment
+variables, and the REST API (POST /inference, stage prod) with ``application/octet-stream`` as a binary media type.
 
 Every request goes over HTTP to the API Gateway data plane; the function runs in a Lambda worker process
 with the role's temporary credentials, so each of its calls is checked by the IAM guard against the role's
@@ -31,6 +31,7 @@ import pytest
 
 import workshop_lib as wl
 from workshop_lib.api import TestResponse
+from workshop_lib.config import LAMBDA_SOURCE
 from workshop_lib.connect import Connection
 from workshop_lib.iam import policy_name, render_policy
 from workshop_lib.local.state import CloudState
@@ -82,7 +83,7 @@ def pipeline(local_cloud: CloudState) -> Iterator[Pipeline]:
             for template in TEMPLATES:
                 wl.attach_policy(template=template, conn=conn)
             assert set(wl.role_policies(conn=conn)) == {policy_name(t, conn) for t in TEMPLATES}
-            wl.deploy_lambda(conn=conn)  # the repository's lambda_function.py, as it is
+            wl.deploy_lambda(conn=conn)  # the repository's lambda_function.py and inference_support.py, as they are
             wl.set_env_vars(ENDPOINT_NAME=names.endpoint, DYNAMODB_TABLE=names.table, conn=conn)
             api = wl.create_rest_api(conn=conn)
             apigw = conn.client("apigateway")
@@ -134,6 +135,14 @@ def assert_error_row(item: dict[str, Any] | None, response: TestResponse, model_
 
 
 # --- the seed's request ----------------------------------------------------------------------------------------
+
+
+def test_deployed_package__is_the_handler_and_its_support_module_as_they_are(pipeline):
+    deployed = wl.deployed_code(conn=pipeline.conn)
+    names = ("lambda_function.py", "inference_support.py")
+    assert deployed == {name: LAMBDA_SOURCE.with_name(name).read_text(encoding="utf-8") for name in names}
+    assert wl.describe_function(conn=pipeline.conn)["Handler"] == "lambda_function.lambda_handler"
+    assert wl.code_diff(conn=pipeline.conn) == ""  # the handler file alone, what notebook 08.2 compares
 
 
 def test_seed_request__answers_200_and_records_the_six_attributes_under_the_gateway_request_id(pipeline):

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import base64
 import copy
+import difflib
 import importlib.util
+import io
 import json
 import re
 import subprocess
 import sys
 import threading
 import uuid
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +44,8 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from workshop_lib.config import LAMBDA_SOURCE
+from workshop_lib.config import KIT_ROOT, LAMBDA_SOURCE, NOTEBOOKS_DIR
+from workshop_lib.deploy import inference_lambda_files, package
 
 EVENTS = Path(__file__).parent / "events"
 REGION = "us-east-1"
@@ -58,13 +62,18 @@ SEED_TYPES = {
     "latencyMs": "N",
 }
 PREDICTION = {"label": "positive", "score": 0.93}
+SUPPORT_SOURCE = LAMBDA_SOURCE.with_name("inference_support.py")
+SECTION7_SOURCE = KIT_ROOT / "lambda_section7" / "lambda_function.py"
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
 
 
 def load_lambda_module() -> Any:
-    """lambda_function.py as Lambda loads it: a top-level module from the deployment package's root."""
+    """lambda_function.py as Lambda loads it: a top-level module from the deployment package's root.
+
+    It imports inference_support.py beside it (the kit root is on sys.path, as the task root is in Lambda).
+    """
     spec = importlib.util.spec_from_file_location("lambda_function", LAMBDA_SOURCE)
     module = importlib.util.module_from_spec(spec)
     sys.modules["lambda_function"] = module
@@ -75,6 +84,12 @@ def load_lambda_module() -> Any:
 @pytest.fixture(scope="module")
 def lf():
     return load_lambda_module()
+
+
+@pytest.fixture(scope="module")
+def support(lf):
+    """inference_support, the module the handler imported (its clients, its log writer, its constants)."""
+    return sys.modules["inference_support"]
 
 
 @dataclass
@@ -121,7 +136,7 @@ def cloud():
 
 
 @pytest.fixture
-def env(cloud, monkeypatch, lf):
+def env(cloud, monkeypatch, support):
     """The function's environment: variables set, moto reset (its documented hook), the table created.
 
     The handler's clients are dropped after each test (with every hook a test registered on them); its
@@ -133,9 +148,9 @@ def env(cloud, monkeypatch, lf):
         monkeypatch.delenv(var, raising=False)
     assert requests.post("http://motoapi.amazonaws.com/moto-api/reset").status_code == 200
     create_table(cloud)
-    lf.reset_clients()
+    support.reset_clients()
     yield cloud
-    lf.reset_clients()
+    support.reset_clients()
 
 
 def set_predictions(*predictions: Any) -> None:
@@ -272,7 +287,7 @@ def test_clients__are_created_once_with_explicit_timeouts_and_retries(lf, env, c
     assert (ddb.connect_timeout, ddb.read_timeout, ddb.retries) == (1, 2, {"mode": "standard", "total_max_attempts": 2})
 
 
-IMPORT_PROBE = "import lambda_function as m; print(sorted(k for k in m._clients))"
+IMPORT_PROBE = "import lambda_function, inference_support as m; print(sorted(k for k in m._clients))"
 
 
 @pytest.mark.parametrize(
@@ -300,6 +315,95 @@ def test_import__never_fails_and_needs_no_variables_region_or_credentials(extra,
     assert lines[-1] == clients
     if warning:
         assert json.loads(lines[0])["message"].startswith("clients not created during init: NoRegionError")
+
+
+# --- the deployment package, and the handler a learner reads --------------------------------------------
+
+
+def zip_files(zip_bytes: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        return {name: zf.read(name).decode("utf-8") for name in zf.namelist()}
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(LAMBDA_SOURCE, id="the-handler-path"),
+        pytest.param("../lambda_function.py", id="the-handler-as-notebook-08-2a-names-it"),
+        pytest.param(inference_lambda_files(), id="inference-lambda-files"),
+    ],
+)
+def test_package__of_the_handler_holds_both_modules_at_the_zip_root(given, monkeypatch):
+    monkeypatch.chdir(NOTEBOOKS_DIR)  # where the notebooks run, so "../lambda_function.py" is the kit's file
+    files = zip_files(package(given))
+    assert files == {
+        "lambda_function.py": LAMBDA_SOURCE.read_text(encoding="utf-8"),
+        "inference_support.py": SUPPORT_SOURCE.read_text(encoding="utf-8"),
+    }
+
+
+def test_package__of_another_lambda_function_py_holds_only_that_file():
+    files = zip_files(package(SECTION7_SOURCE))  # notebook 07 deploys section 7's code, which imports nothing
+    assert files == {"lambda_function.py": SECTION7_SOURCE.read_text(encoding="utf-8")}
+
+
+def test_package__runs_from_its_own_root_as_lambda_loads_it(tmp_path):
+    """Unzipped into a task root that is the only code on sys.path, the handler imports its module and answers."""
+    with zipfile.ZipFile(io.BytesIO(package(LAMBDA_SOURCE))) as zf:
+        zf.extractall(tmp_path)
+    probe = (
+        "import json, lambda_function, inference_support\n"
+        "print(lambda_function.__file__, inference_support.__file__)\n"
+        "print(json.dumps(lambda_function.lambda_handler({'key1': 'value1'}, None)))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "HOME": str(tmp_path)}
+    env |= {"ENDPOINT_NAME": ENDPOINT, "DYNAMODB_TABLE": TABLE}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].split() == [str(tmp_path / "lambda_function.py"), str(tmp_path / "inference_support.py")]
+    response = json.loads(lines[-1])
+    assert response["statusCode"] == 400 and "(its keys: key1)" in json.loads(response["body"])["error"]
+
+
+def test_handler__fits_one_screen_and_keeps_the_seeds_flow_and_six_attributes_in_order():
+    source = LAMBDA_SOURCE.read_text(encoding="utf-8")
+    assert len(source.splitlines()) <= 100
+    flow = ["request_body(event)", 'body["input"]', ".invoke_endpoint(", "item = {", ".put_item(", "return respond(200"]
+    positions = [source.find(step) for step in flow]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(flow, positions, strict=True))
+    attributes = re.findall(r'^ {8}"(\w+)": \{"([SN])": ', source, flags=re.MULTILINE)
+    assert attributes == list(SEED_TYPES.items())
+
+
+def test_handler__diff_from_section_7_is_short_and_shows_the_code():
+    """What step 2 of notebook 08.2 prints: section 7's code (deployed) to the new handler, as code_diff makes it."""
+    diff = list(
+        difflib.unified_diff(
+            SECTION7_SOURCE.read_text(encoding="utf-8").splitlines(keepends=True),
+            LAMBDA_SOURCE.read_text(encoding="utf-8").splitlines(keepends=True),
+        )
+    )
+    added = "".join(line for line in diff if line.startswith("+"))
+    assert len(diff) <= 130 and len("".join(diff)) < 6000
+    for code in ("def lambda_handler(", ".invoke_endpoint(", "item = {", ".put_item(", "return respond(200"):
+        assert code in added, code
+
+
+def _calls(source: str, methods: set[str]) -> set[str]:
+    return {m for m in methods if re.search(rf"\.{m}\(", source)}
+
+
+def test_aws_calls__are_the_handlers_invoke_endpoint_and_put_item_and_none_in_the_support_module():
+    """The policies grant exactly these two calls (tests/test_policies.py); the support module makes none."""
+    session = boto3.Session(region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    methods = set()
+    for service in ("sagemaker-runtime", "dynamodb", "sagemaker", "cloudwatch", "logs"):
+        methods |= set(session.client(service).meta.method_to_api_mapping)
+    assert _calls(LAMBDA_SOURCE.read_text(encoding="utf-8"), methods) == {"invoke_endpoint", "put_item"}
+    assert _calls(SUPPORT_SOURCE.read_text(encoding="utf-8"), methods) == set()
 
 
 # --- the events AWS sends -------------------------------------------------------------------------------
@@ -509,9 +613,11 @@ def test_endpoint_timeout__is_retried_once_then_503_and_an_error_row(lf, env, co
     assert (it["status"]["S"], it["errorCode"]["S"]) == ("error", "ReadTimeoutError")
 
 
-def test_endpoint_unreachable__gives_503_through_the_standard_endpoint_variable(lf, env, context, capsys, monkeypatch):
+def test_endpoint_unreachable__gives_503_through_the_standard_endpoint_variable(
+    lf, support, env, context, capsys, monkeypatch
+):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", "http://127.0.0.1:9")  # closed port: refused
-    lf.reset_clients()
+    support.reset_clients()
     res = call(lf, event("apigateway-rest-proxy.json"), context, capsys)
     assert res.status == 503 and res.body["errorCode"] == "EndpointConnectionError"
     assert "http://127.0.0.1:9/endpoints/ml-endpoint/invocations" in res.body["error"]
@@ -634,7 +740,7 @@ def test_put_retried_after_a_lost_answer__is_recognised_as_already_recorded(lf, 
 # --- size ---------------------------------------------------------------------------------------------
 
 
-def test_large_input__is_answered_and_stored_truncated_with_flag_and_original_size(lf, env, context, capsys):
+def test_large_input__is_answered_and_stored_truncated_with_flag_and_original_size(lf, support, env, context, capsys):
     big = "x" * 150_000
     set_predictions(PREDICTION)
     sent = []
@@ -646,7 +752,7 @@ def test_large_input__is_answered_and_stored_truncated_with_flag_and_original_si
     assert sent == [json.dumps(big)]  # the model got the whole input
     it = item(env, res.body["requestId"])
     assert it["inputTruncated"] == {"BOOL": True} and it["inputBytes"] == {"N": str(len(json.dumps(big)))}
-    assert len(it["inputData"]["S"]) + len(it["prediction"]["S"]) == lf.RECORD_TEXT_BUDGET
+    assert len(it["inputData"]["S"]) + len(it["prediction"]["S"]) == support.RECORD_TEXT_BUDGET
     assert it["prediction"]["S"] == json.dumps(PREDICTION) and "predictionTruncated" not in it
 
 
@@ -717,7 +823,7 @@ def test_unexpected_bug__still_answers_json_500_and_logs_it(lf, env, context, ca
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(lf, "_item", broken)
+    monkeypatch.setattr(lf, "item_details", broken)
     set_predictions(PREDICTION)
     res = call(lf, event("apigateway-rest-proxy.json"), context, capsys)
     assert res.status == 500 and res.body["error"] == "internal error in the inference function"
@@ -735,10 +841,10 @@ class _Raw:
         yield self.data
 
 
-def test_parallel_requests__lose_nothing_and_duplicate_nothing(lf, env, context, monkeypatch):
+def test_parallel_requests__lose_nothing_and_duplicate_nothing(lf, support, env, context, monkeypatch):
     """N parallel requests, a third failing in the model: ok items == 200s, error items == 5xx, ids unique."""
     n = 24
-    monkeypatch.setattr(lf, "_write_line", lambda obj: None)  # capsys is not thread-aware; lines are tested above
+    monkeypatch.setattr(support, "write_line", lambda obj: None)  # capsys is not thread-aware; lines are tested above
     set_predictions(*[PREDICTION] * n)
 
     def model_error_for_marked_inputs(request, **kwargs):

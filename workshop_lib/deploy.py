@@ -54,18 +54,35 @@ class EnvUpdate:
     after: dict[str, str]
 
 
+def inference_lambda_files(paths: Iterable[str | Path] = (LAMBDA_SOURCE,)) -> list[Path]:
+    """The files of ``paths``, where the kit's lambda_function.py brings inference_support.py beside it.
+
+    The inference Lambda's handler imports that module, so both go to the zip's root together: deployed
+    alone, the handler would fail at import. Other files are kept as given.
+    """
+    handler = LAMBDA_SOURCE.resolve()
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        files.append(path)
+        if path.is_file() and path.resolve() == handler:
+            files.append(handler.with_name("inference_support.py"))
+    return files
+
+
 def package(sources: Sources) -> bytes:
     """Zip Lambda sources deterministically (same content, same bytes, same CodeSha256).
 
     ``sources`` is a file, a folder (its contents go to the zip's root), several of them, or a
-    mapping of archive names to file contents.
+    mapping of archive names to file contents. The kit's lambda_function.py is zipped with the
+    module it imports (see inference_lambda_files).
     """
     entries: dict[str, bytes] = {}
     if isinstance(sources, Mapping):
         for arcname, content in sources.items():
             entries[arcname] = content.encode() if isinstance(content, str) else content
     else:
-        paths = [sources] if isinstance(sources, str | Path) else list(sources)
+        paths = inference_lambda_files([sources] if isinstance(sources, str | Path) else sources)
         for raw in paths:
             path = Path(raw)
             if path.is_dir():
@@ -156,8 +173,9 @@ def deploy_lambda(
 ) -> DeployResult:
     """Create the function, or update its code and configuration; wait until it is ready.
 
-    Defaults: the workshop's function name, lambda_function.py, and the workshop's role. An
-    unchanged package is reported as unchanged (``result.unchanged``) and not uploaded again.
+    Defaults: the workshop's function name, lambda_function.py (with inference_support.py), and the
+    workshop's role. An unchanged package is reported as unchanged (``result.unchanged``) and not
+    uploaded again.
     """
     conn = conn or current()
     name = naming.function_name(name or conn.names.function)

@@ -27,7 +27,7 @@ from . import naming
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, WorkshopError
 
-REPLAY_MARKER = "inference-record/v1"  # lambda_function.REPLAY_MARKER (a test keeps the two equal)
+REPLAY_MARKER = "inference-record/v1"  # inference_support.REPLAY_MARKER (a test keeps the two equal)
 FILTER_PATTERN = '{ $.replay = "inference-record/v1" }'
 SEED_TYPES = {
     "requestId": "S",
