@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +10,9 @@ import pytest
 from moto import mock_aws
 
 from workshop_lib.config import ENV_STATE_DIR, LOCAL_ACCOUNT_ID, ResourceNames
-from workshop_lib.connect import Connection
+from workshop_lib.connect import Connection, connect, use
 from workshop_lib.local import lifecycle
 from workshop_lib.local.state import CloudState
-
-connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
 
 REGION = "us-east-1"
 EVENTS_DIR = Path(__file__).parent / "events"
@@ -43,12 +40,8 @@ def moto_conn(aws_env: None) -> Iterator[Connection]:
             session=boto3.Session(region_name=REGION),
             names=ResourceNames(),
         )
-        previous = connect_module._current
-        connect_module._current = conn
-        try:
+        with use(conn):
             yield conn
-        finally:
-            connect_module._current = previous
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +63,5 @@ def local_conn(local_cloud: CloudState, monkeypatch: pytest.MonkeyPatch) -> Iter
     """A connection to the session's local cloud (the same code path notebooks use)."""
     for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
         monkeypatch.delenv(var, raising=False)
-    previous = connect_module._current
-    conn = connect_module.connect("local", REGION)
-    try:
+    with use(connect("local", REGION, make_current=False)) as conn:
         yield conn
-    finally:
-        connect_module._current = previous

@@ -8,14 +8,9 @@ import pytest
 
 import workshop_lib as wl
 from workshop_lib.cleanup import cleanup, kit_resources
-from workshop_lib.config import ResourceNames
 from workshop_lib.connect import Connection
 
 HANDLER = "def lambda_handler(event, context):\n    return 1\n"
-
-
-def _as(conn: Connection, prefix: str) -> Connection:
-    return Connection(conn.target, conn.region, conn.account_id, conn.identity_arn, conn.session, ResourceNames(prefix))
 
 
 def _build(conn: Connection) -> None:
@@ -31,7 +26,7 @@ def _build(conn: Connection) -> None:
 
 
 def test_cleanup__deletes_the_participants_resources_and_nothing_else(moto_conn):
-    alice = _as(moto_conn, "alice")
+    alice = moto_conn.with_prefix("alice")
     _build(moto_conn)
     _build(alice)
     # Another project's resources in the same account: untagged, or tagged by someone else.
@@ -78,4 +73,4 @@ def test_cleanup__twice_is_harmless(moto_conn):
 
 @pytest.mark.parametrize("prefix", ["", "bob"])
 def test_kit_resources__empty_account_has_none(moto_conn, prefix):
-    assert kit_resources(_as(moto_conn, prefix)) == []
+    assert kit_resources(moto_conn.with_prefix(prefix)) == []

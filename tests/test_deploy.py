@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.stub import Stubber
 
 import workshop_lib as wl
 from workshop_lib.deploy import code_sha256, package
@@ -115,3 +116,13 @@ def test_code_diff__shows_what_deploying_would_change_then_nothing(local_conn, t
     assert "+    return {'statusCode': 200, 'body': 'v2'}" in diff
     wl.deploy_lambda(name, src, role, conn=local_conn)
     assert wl.code_diff(name, src, conn=local_conn) == ""
+
+
+def test_delete_lambda__an_aws_refusal_becomes_a_workshop_error_with_its_code(moto_conn):
+    lam = moto_conn.client("lambda")
+    with Stubber(lam) as stub:
+        stub.add_client_error("delete_function", "AccessDeniedException", "not authorized", 403)
+        with pytest.raises(wl.DeploymentError, match="DeleteFunction failed: AccessDeniedException") as err:
+            wl.delete_lambda()
+    assert err.value.aws_code == "AccessDeniedException"
+    assert err.value.resource == "function ml-inference-lambda" and "permission for DeleteFunction" in err.value.fix

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 import workshop_lib as wl
-from workshop_lib.config import ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.diagnose import diagnose
 
@@ -18,16 +17,7 @@ HANDLER = "def lambda_handler(event, context):\n    return 1\n"
 @pytest.fixture
 def conn(local_conn) -> Connection:
     """A connection with its own participant prefix, so names do not collide with other tests."""
-    c = local_conn
-    return Connection(
-        c.target,
-        c.region,
-        c.account_id,
-        c.identity_arn,
-        c.session,
-        ResourceNames(f"dg{uuid.uuid4().hex[:6]}"),
-        c.endpoint_url,
-    )
+    return local_conn.with_prefix(f"dg{uuid.uuid4().hex[:6]}")
 
 
 def _problems(d) -> dict[str, str]:

@@ -6,7 +6,6 @@ are tested against the local cloud in test_sagemaker_runtime.py.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import tarfile
@@ -17,9 +16,10 @@ from botocore.loaders import create_loader
 from moto.sagemaker.models import sagemaker_backends
 
 from workshop_lib import endpoint
-from workshop_lib.config import LOCAL_ACCOUNT_ID, TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, ResourceNames
+from workshop_lib.config import LOCAL_ACCOUNT_ID, TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT
 from workshop_lib.connect import Connection
 from workshop_lib.errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound
+from workshop_lib.model.artifact import sha256_of
 
 _SERVICE_MODELS = create_loader()  # parsed once for the module, not once per test's new boto3 session
 
@@ -80,7 +80,7 @@ def test_ensure_bucket__creates_a_private_tagged_bucket_once_and_keeps_other_tag
 
 def test_upload_artifact__stores_it_once_under_its_content_hash(moto_conn: Connection, artifact: Path):
     url = endpoint.upload_artifact(artifact)
-    digest = endpoint.sha256_of(artifact)
+    digest = sha256_of(artifact)
     assert url == f"s3://{moto_conn.bucket}/models/ml-sentiment-model/{digest[:16]}/model.tar.gz"
     s3 = moto_conn.client("s3")
     key = url.split("/", 3)[3]
@@ -234,7 +234,7 @@ def test_delete_endpoint__removes_the_endpoint_and_only_the_kits_own_configs_and
     sm = moto_conn.client("sagemaker")
     # someone else's model with a similar name, and another participant's model: both must survive
     sm.create_model(ModelName="ml-sentiment-model-theirs", ExecutionRoleArn="arn:aws:iam::123456789012:role/x")
-    alice = dataclasses.replace(moto_conn, names=ResourceNames("alice"), _clients={})
+    alice = moto_conn.with_prefix("alice")
     alice_model = endpoint.create_model(endpoint.upload_artifact(artifact, alice), conn=alice)
     assert _tags(alice, sm.describe_model(ModelName=alice_model)["ModelArn"]) == {
         TAG_KIT: TAG_KIT_VALUE,

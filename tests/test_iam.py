@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
+from botocore.stub import Stubber
 
 import workshop_lib as wl
-from workshop_lib.iam import placeholders
+from workshop_lib.iam import placeholders, trusts_service
 
 
 def test_render_policy__fills_the_seeds_table_policy():
@@ -104,3 +106,29 @@ def test_delete_role__removes_its_policies_too(moto_conn):
     wl.attach_policy()
     assert wl.delete_role() is True
     assert wl.delete_role() is False
+
+
+def test_delete_role__a_refused_get_role_is_reported_not_taken_for_a_missing_role(moto_conn):
+    with Stubber(moto_conn.client("iam")) as stub:
+        stub.add_client_error("get_role", "AccessDenied", "not authorized to perform iam:GetRole", 403)
+        with pytest.raises(wl.DeploymentError, match="GetRole failed: AccessDenied") as err:
+            wl.delete_role()
+    assert err.value.aws_code == "AccessDenied"
+
+
+def test_trusts_service__reads_the_documents_iam_returns_and_needs_assume_role():
+    def trust(service, action="sts:AssumeRole", effect="Allow"):
+        return {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": effect, "Principal": {"Service": service}, "Action": action}],
+        }
+
+    assert trusts_service(trust("lambda.amazonaws.com"), "lambda.amazonaws.com")
+    assert trusts_service(quote(json.dumps(trust(["sagemaker.amazonaws.com"]))), "sagemaker.amazonaws.com")
+    assert trusts_service(trust("sagemaker.amazonaws.com", ["sts:*"]), "sagemaker.amazonaws.com")
+    assert not trusts_service(trust("sagemaker.amazonaws.com"), "lambda.amazonaws.com")
+    assert not trusts_service(trust("lambda.amazonaws.com", "sts:TagSession"), "lambda.amazonaws.com")
+    assert not trusts_service(trust("lambda.amazonaws.com", effect="Deny"), "lambda.amazonaws.com")
+    assert not trusts_service(
+        {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*"}}, "lambda.amazonaws.com"
+    )

@@ -17,7 +17,6 @@ Reads of the table use the local admin identity (ConsistentRead GetItem and Scan
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import uuid
@@ -32,13 +31,12 @@ import pytest
 import workshop_lib as wl
 from workshop_lib.api import TestResponse
 from workshop_lib.config import LAMBDA_SOURCE
-from workshop_lib.connect import Connection
+from workshop_lib.connect import Connection, connect, use
 from workshop_lib.iam import policy_name, render_policy
 from workshop_lib.local.state import CloudState
 from workshop_lib.replay import REPLAY_MARKER
 
 pytestmark = pytest.mark.local_cloud
-connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
 
 REGION = "us-east-1"
 BINARY_TYPE = "application/octet-stream"
@@ -70,12 +68,10 @@ def pipeline(local_cloud: CloudState) -> Iterator[Pipeline]:
     It connects like the session's ``local_conn`` does (same cloud, same admin identity), but once per module:
     ``local_conn`` is function-scoped.
     """
-    previous = connect_module._current
     with pytest.MonkeyPatch.context() as mp:
         for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
             mp.delenv(var, raising=False)
-        try:
-            conn = connect_module.connect("local", REGION, prefix=f"ie{uuid.uuid4().hex[:8]}")
+        with use(connect("local", REGION, prefix=f"ie{uuid.uuid4().hex[:8]}", make_current=False)) as conn:
             names = conn.names
             assert wl.deploy_endpoint(conn=conn).in_service
             wl.create_metadata_table(conn=conn)
@@ -93,8 +89,6 @@ def pipeline(local_cloud: CloudState) -> Iterator[Pipeline]:
             )
             apigw.create_deployment(restApiId=api.api_id, stageName=names.stage)
             yield Pipeline(conn, api.invoke_url, names.endpoint, names.table, names.function)
-        finally:
-            connect_module._current = previous
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

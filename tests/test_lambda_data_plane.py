@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import re
 import time
@@ -18,13 +17,13 @@ from botocore.exceptions import ClientError
 
 from workshop_lib import logs
 from workshop_lib.config import ENV_PREFIX, ENV_TARGET, LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY
+from workshop_lib.connect import connect, use
 from workshop_lib.deploy import package
 from workshop_lib.errors import ResourceNotFound
 from workshop_lib.local import lifecycle
 
 pytestmark = pytest.mark.local_cloud
 REGION = "us-east-1"
-connect_module = importlib.import_module("workshop_lib.connect")  # the package exports a function of that name
 
 TRUST = {
     "Version": "2012-10-17",
@@ -78,11 +77,8 @@ def conn(local_cloud):
     with pytest.MonkeyPatch.context() as mp:
         for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", ENV_TARGET, ENV_PREFIX):
             mp.delenv(var, raising=False)
-        previous = connect_module._current
-        try:
-            yield connect_module.connect("local", REGION)
-        finally:
-            connect_module._current = previous
+        with use(connect("local", REGION, make_current=False)) as conn:
+            yield conn
 
 
 ECHO = """

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import workshop_lib as wl
-from workshop_lib.config import NOTEBOOKS_DIR, ResourceNames
+from workshop_lib.config import ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.main_job import notebooks, run_notebook
 from workshop_lib.notebook import recorded
@@ -80,7 +80,6 @@ def test_every_notebook_runs_in_order_against_the_local_cloud(local_conn, tmp_pa
     assert values["account"] == local_conn.account_id
     assert values["model_accuracy"] >= 0.85
     assert wl.kit_resources(conn) == []  # the clean-up notebook left nothing behind
-    assert NOTEBOOKS_DIR.exists()
 
 
 def test_run_notebook__a_failing_cell_is_reported_with_its_error(tmp_path):

@@ -7,7 +7,6 @@ change an endpoint deploy their own, under a unique name.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import tarfile
@@ -20,14 +19,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from workshop_lib import endpoint
-from workshop_lib.connect import Connection
+from workshop_lib.connect import Connection, connect, use
 from workshop_lib.endpoint import EndpointInfo
 from workshop_lib.local.sagemaker_runtime import MAX_BODY_BYTES
 from workshop_lib.local.state import CloudState
 from workshop_lib.model import build_artifact, train
 
 pytestmark = pytest.mark.local_cloud
-connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -35,14 +33,11 @@ ACCOUNT = "123456789012"
 @pytest.fixture(scope="module")
 def conn(local_cloud: CloudState) -> Iterator[Connection]:
     """One connection to the session's local cloud, with a participant prefix of this module's own."""
-    previous = connect_module._current
     with pytest.MonkeyPatch.context() as mp:
         for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
             mp.delenv(var, raising=False)
-        try:
-            yield connect_module.connect("local", REGION, prefix=f"sm{uuid.uuid4().hex[:10]}")
-        finally:
-            connect_module._current = previous
+        with use(connect("local", REGION, prefix=f"sm{uuid.uuid4().hex[:10]}", make_current=False)) as conn:
+            yield conn
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
 """workshop_lib: every step of the inference-metadata workshop as one tested function call.
 
-    import workshop_lib as wl
-    conn = wl.connect()                 # the local cloud (default) or connect("aws")
-    wl.create_metadata_table()
-    wl.deploy_lambda()
-    wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
+import workshop_lib as wl
+conn = wl.connect()                 # the local cloud (default) or connect("aws")
+wl.create_metadata_table()
+wl.deploy_lambda()
+wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
 """
 
 from .api import ApiInfo, TestResponse, create_rest_api, curl_command, delete_rest_api, invoke_url, send_test_request
@@ -34,12 +34,13 @@ from .errors import (
     PolicyError,
     ResourceConflict,
     ResourceNotFound,
+    StepFailed,
     WorkshopError,
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .logs import recent_log_lines, request_log_lines
 from .metadata import SEED_COLUMNS, create_metadata_table, delete_metadata_table, describe_table, query_inferences
-from .notebook import StepFailed, check, record
+from .notebook import check, record
 from .replay import ReplayReport, replay_unrecorded
 
 __all__ = [

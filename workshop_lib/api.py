@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, LocalCloudError, ResourceConflict, ResourceNotFound
+from .errors import InvalidInput, LocalCloudError, ResourceConflict, ResourceNotFound, aws_code, aws_error
 
 RESOURCE_PART = "inference"
 RESOURCE_PATH = f"/{RESOURCE_PART}"
@@ -77,36 +77,17 @@ class TestResponse:
 # --- Helpers -----------------------------------------------------------------------------------------
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _failed(what: str, resource: str, exc: ClientError) -> DeploymentError:
-    return DeploymentError(
-        f"{what} failed: {exc}",
-        resource=resource,
-        fix="read the error above; on the aws target, check that your identity may use apigateway:* and "
-        "lambda:AddPermission/RemovePermission",
-    )
-
-
-def _stage_url(conn: Connection, api_id: str, stage: str) -> str:
-    if conn.endpoint_url:
-        return f"{conn.endpoint_url}/restapis/{api_id}/{stage}/_user_request_{RESOURCE_PATH}"
-    return f"https://{api_id}.execute-api.{conn.region}.amazonaws.com/{stage}{RESOURCE_PATH}"
-
-
 def _function_arn(conn: Connection, function: str) -> str:
     try:
         return conn.client("lambda").get_function_configuration(FunctionName=function)["FunctionArn"]
     except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
                 f"Lambda function {function!r} does not exist, so no API can invoke it",
                 resource=f"function {function}",
                 fix="deploy it first with deploy_lambda(), or check the name and the participant prefix",
             ) from exc
-        raise _failed("GetFunctionConfiguration", f"function {function}", exc) from exc
+        raise aws_error(exc, f"function {function}") from exc
 
 
 def _kit_apis(conn: Connection) -> list[dict[str, Any]]:
@@ -116,7 +97,7 @@ def _kit_apis(conn: Connection) -> list[dict[str, Any]]:
         for page in conn.client("apigateway").get_paginator("get_rest_apis").paginate():
             apis.extend(a for a in page.get("items", []) if a.get("name") == conn.names.api)
     except ClientError as exc:
-        raise _failed("GetRestApis", f"REST API {conn.names.api}", exc) from exc
+        raise aws_error(exc, f"REST API {conn.names.api}") from exc
     foreign = [a["id"] for a in apis if any((a.get("tags") or {}).get(k) != v for k, v in conn.tags.items())]
     if foreign:
         raise ResourceConflict(
@@ -151,7 +132,7 @@ def _method(conn: Connection, api_id: str, resource_id: str) -> dict[str, Any] |
     try:
         return conn.client("apigateway").get_method(restApiId=api_id, resourceId=resource_id, httpMethod=HTTP_METHOD)
     except ClientError as exc:
-        if _code(exc) == "NotFoundException":
+        if aws_code(exc) == "NotFoundException":
             return None
         raise
 
@@ -161,7 +142,7 @@ def _stage_exists(conn: Connection, api_id: str, stage: str) -> bool:
         conn.client("apigateway").get_stage(restApiId=api_id, stageName=stage)
         return True
     except ClientError as exc:
-        if _code(exc) == "NotFoundException":
+        if aws_code(exc) == "NotFoundException":
             return False
         raise
 
@@ -174,7 +155,7 @@ def _policy_sids(conn: Connection, function_arn: str) -> set[str]:
     try:
         policy = json.loads(conn.client("lambda").get_policy(FunctionName=function_arn)["Policy"])
     except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             return set()
         raise
     return {st.get("Sid", "") for st in policy.get("Statement", [])}
@@ -195,9 +176,76 @@ def _grant_invoke(conn: Connection, function_arn: str, api_id: str) -> bool:
             SourceArn=source_arn,
         )
     except ClientError as exc:
-        if _code(exc) == "ResourceConflictException":  # added meanwhile (the statement id names this API)
+        if aws_code(exc) == "ResourceConflictException":  # added meanwhile (the statement id names this API)
             return False
-        raise _failed("AddPermission", f"function {function_arn}", exc) from exc
+        raise aws_error(exc, f"function {function_arn}") from exc
+    return True
+
+
+def _ensure_api(conn: Connection) -> tuple[str, bool]:
+    """The kit's REST API id, creating the API when there is none; True when it was created now."""
+    api = _the_api(conn)
+    if api is not None:
+        return api["id"], False
+    api = conn.client("apigateway").create_rest_api(
+        name=conn.names.api,
+        description="Inference API of the inference-metadata workshop (POST /inference -> Lambda)",
+        endpointConfiguration={"types": ["REGIONAL"]},
+        tags=conn.tags,
+    )
+    return api["id"], True
+
+
+def _ensure_resource(conn: Connection, api_id: str) -> tuple[str, bool]:
+    """The id of the API's /inference resource, creating it when missing; True when it was created now."""
+    resources = _resources(conn, api_id)
+    resource = next((r for r in resources if r["path"] == RESOURCE_PATH), None)
+    if resource is not None:
+        return resource["id"], False
+    root = next(r for r in resources if r["path"] == "/")
+    created = conn.client("apigateway").create_resource(restApiId=api_id, parentId=root["id"], pathPart=RESOURCE_PART)
+    return created["id"], True
+
+
+def _ensure_method(conn: Connection, api_id: str, resource_id: str) -> tuple[dict[str, Any], bool]:
+    """POST /inference without authorization (what exists, or {} when put now); True when it was put now."""
+    method = _method(conn, api_id, resource_id)
+    if method is None:
+        conn.client("apigateway").put_method(
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=HTTP_METHOD,
+            authorizationType="NONE",
+            apiKeyRequired=False,
+        )
+        return {}, True
+    if method.get("authorizationType") != "NONE" or method.get("apiKeyRequired"):
+        raise ResourceConflict(
+            f"{HTTP_METHOD} {RESOURCE_PATH} of API {api_id} requires authorization "
+            f"({method.get('authorizationType')}, API key required: {method.get('apiKeyRequired')}), "
+            "so the workshop's curl command would be refused",
+            resource=f"REST API {conn.names.api} ({api_id})",
+            fix="delete the API with delete_rest_api() and run create_rest_api() again",
+        )
+    return method, False
+
+
+def _ensure_integration(
+    conn: Connection, api_id: str, resource_id: str, method: dict[str, Any], function_arn: str
+) -> bool:
+    """The Lambda proxy integration of POST /inference; True when it was put now."""
+    uri = f"arn:aws:apigateway:{conn.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    integration = method.get("methodIntegration") or {}
+    if (integration.get("type"), integration.get("httpMethod"), integration.get("uri")) == ("AWS_PROXY", "POST", uri):
+        return False
+    conn.client("apigateway").put_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=HTTP_METHOD,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=uri,
+    )
     return True
 
 
@@ -212,70 +260,24 @@ def create_rest_api(function: str | None = None, conn: Connection | None = None)
     """
     conn = conn or current()
     function_arn = _function_arn(conn, function or conn.names.function)
-    apigw = conn.client("apigateway")
     name, stage = conn.names.api, conn.names.stage
-    changed = False
     try:
-        api = _the_api(conn)
-        if api is None:
-            api = apigw.create_rest_api(
-                name=name,
-                description="Inference API of the inference-metadata workshop (POST /inference -> Lambda)",
-                endpointConfiguration={"types": ["REGIONAL"]},
-                tags=conn.tags,
-            )
-            changed = True
-        api_id = api["id"]
-        resources = _resources(conn, api_id)
-        resource = next((r for r in resources if r["path"] == RESOURCE_PATH), None)
-        if resource is None:
-            root = next(r for r in resources if r["path"] == "/")
-            resource = apigw.create_resource(restApiId=api_id, parentId=root["id"], pathPart=RESOURCE_PART)
-            changed = True
-        resource_id = resource["id"]
-
-        method = _method(conn, api_id, resource_id)
-        if method is None:
-            apigw.put_method(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=HTTP_METHOD,
-                authorizationType="NONE",
-                apiKeyRequired=False,
-            )
-            changed = True
-        elif method.get("authorizationType") != "NONE" or method.get("apiKeyRequired"):
-            raise ResourceConflict(
-                f"{HTTP_METHOD} {RESOURCE_PATH} of API {api_id} requires authorization "
-                f"({method.get('authorizationType')}, API key required: {method.get('apiKeyRequired')}), "
-                "so the workshop's curl command would be refused",
-                resource=f"REST API {name} ({api_id})",
-                fix="delete the API with delete_rest_api() and run create_rest_api() again",
-            )
-
-        uri = f"arn:aws:apigateway:{conn.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-        integration = (method or {}).get("methodIntegration") or {}
-        if (integration.get("type"), integration.get("httpMethod"), integration.get("uri")) != (
-            "AWS_PROXY",
-            "POST",
-            uri,
-        ):
-            apigw.put_integration(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=HTTP_METHOD,
-                type="AWS_PROXY",
-                integrationHttpMethod="POST",
-                uri=uri,
-            )
-            changed = True
+        api_id, api_created = _ensure_api(conn)
+        resource_id, resource_created = _ensure_resource(conn, api_id)
+        method, method_put = _ensure_method(conn, api_id, resource_id)
+        integration_put = _ensure_integration(conn, api_id, resource_id, method, function_arn)
+        changed = api_created or resource_created or method_put or integration_put
         _grant_invoke(conn, function_arn, api_id)
         if changed or not _stage_exists(conn, api_id, stage):
-            apigw.create_deployment(restApiId=api_id, stageName=stage, description="deployed by create_rest_api()")
+            conn.client("apigateway").create_deployment(
+                restApiId=api_id, stageName=stage, description="deployed by create_rest_api()"
+            )
             changed = True
     except ClientError as exc:
-        raise _failed("creating the REST API", f"REST API {name}", exc) from exc
-    return ApiInfo(api_id, name, stage, _stage_url(conn, api_id, stage), function_arn, resource_id, changed)
+        raise aws_error(exc, f"REST API {name}") from exc
+    return ApiInfo(
+        api_id, name, stage, conn.invoke_url(api_id, stage, RESOURCE_PATH), function_arn, resource_id, changed
+    )
 
 
 def invoke_url(conn: Connection | None = None) -> str:
@@ -285,7 +287,7 @@ def invoke_url(conn: Connection | None = None) -> str:
         api = _the_api(conn)
         deployed = api is not None and _stage_exists(conn, api["id"], conn.names.stage)
     except ClientError as exc:
-        raise _failed("finding the REST API", f"REST API {conn.names.api}", exc) from exc
+        raise aws_error(exc, f"REST API {conn.names.api}") from exc
     if api is None or not deployed:
         state = "does not exist" if api is None else f"is not deployed to stage {conn.names.stage!r}"
         raise ResourceNotFound(
@@ -293,7 +295,7 @@ def invoke_url(conn: Connection | None = None) -> str:
             resource=f"REST API {conn.names.api}",
             fix="run create_rest_api() first",
         )
-    return _stage_url(conn, api["id"], conn.names.stage)
+    return conn.invoke_url(api["id"], conn.names.stage, RESOURCE_PATH)
 
 
 def delete_rest_api(conn: Connection | None = None) -> bool:
@@ -312,12 +314,12 @@ def delete_rest_api(conn: Connection | None = None) -> bool:
                 apigw.delete_rest_api(restApiId=api["id"])
                 break
             except ClientError as exc:
-                if _code(exc) == "NotFoundException":
+                if aws_code(exc) == "NotFoundException":
                     break
-                if _code(exc) == "TooManyRequestsException" and time.monotonic() < deadline:
+                if aws_code(exc) == "TooManyRequestsException" and time.monotonic() < deadline:
                     time.sleep(5)
                     continue
-                raise _failed("DeleteRestApi", f"REST API {api['name']} ({api['id']})", exc) from exc
+                raise aws_error(exc, f"REST API {api['name']} ({api['id']})") from exc
     return bool(apis)
 
 
@@ -327,7 +329,7 @@ def _revoke_invoke(conn: Connection, api_id: str) -> None:
         resource = next((r for r in _resources(conn, api_id) if r["path"] == RESOURCE_PATH), None)
         method = _method(conn, api_id, resource["id"]) if resource else None
     except ClientError as exc:
-        raise _failed("reading the REST API", f"REST API {api_id}", exc) from exc
+        raise aws_error(exc, f"REST API {api_id}") from exc
     uri = ((method or {}).get("methodIntegration") or {}).get("uri", "")
     if "/functions/" not in uri:
         return
@@ -335,8 +337,8 @@ def _revoke_invoke(conn: Connection, api_id: str) -> None:
     try:
         conn.client("lambda").remove_permission(FunctionName=function_arn, StatementId=_statement_id(api_id))
     except ClientError as exc:
-        if _code(exc) != "ResourceNotFoundException":
-            raise _failed("RemovePermission", f"function {function_arn}", exc) from exc
+        if aws_code(exc) != "ResourceNotFoundException":
+            raise aws_error(exc, f"function {function_arn}") from exc
 
 
 # --- Testing the API like the workshop does ---------------------------------------------------------

@@ -13,8 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT
+from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
+from .errors import aws_code, aws_error
 
 
 @dataclass(frozen=True)
@@ -33,25 +34,21 @@ def _ours(conn: Connection, tags: dict[str, str]) -> bool:
     return tags.get(TAG_KIT) == TAG_KIT_VALUE and tags.get(TAG_PARTICIPANT, "") == conn.prefix
 
 
-def _tag_dict(tags: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
-    if isinstance(tags, dict):
-        return tags
-    return {t["Key"]: t["Value"] for t in tags or []}
+# Gone already (deleted meanwhile); SageMaker says "not found" with ValidationException.
+_GONE_CODES = frozenset(
+    {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFoundException", "ValidationException"}
+)
 
 
-def _ignore_missing(call: Callable[[], Any]) -> Callable[[], None]:
+def _ignore_missing(call: Callable[[], Any], resource: str) -> Callable[[], None]:
+    """``call`` as a deletion that is done when the resource is gone already."""
+
     def run() -> None:
         try:
             call()
         except ClientError as exc:
-            if exc.response["Error"]["Code"] not in (
-                "ResourceNotFoundException",
-                "NoSuchEntity",
-                "NoSuchBucket",
-                "NotFoundException",
-                "ValidationException",
-            ):
-                raise
+            if aws_code(exc) not in _GONE_CODES:
+                raise aws_error(exc, resource) from exc
 
     return run
 
@@ -61,10 +58,11 @@ def _apis(conn: Connection) -> Iterator[KitResource]:
     for page in apigw.get_paginator("get_rest_apis").paginate():
         for api in page["items"]:
             if _ours(conn, api.get("tags", {})):
+                name = f"{api['name']} ({api['id']})"
                 yield KitResource(
                     "API Gateway REST API",
-                    f"{api['name']} ({api['id']})",
-                    _ignore_missing(lambda i=api["id"]: apigw.delete_rest_api(restApiId=i)),
+                    name,
+                    _ignore_missing(lambda i=api["id"]: apigw.delete_rest_api(restApiId=i), f"REST API {name}"),
                 )
 
 
@@ -76,8 +74,9 @@ def _functions(conn: Connection) -> Iterator[KitResource]:
                 name = fn["FunctionName"]
 
                 def delete(name: str = name) -> None:
-                    _ignore_missing(lambda: lam.delete_function(FunctionName=name))()
-                    _ignore_missing(lambda: logs.delete_log_group(logGroupName=f"/aws/lambda/{name}"))()
+                    group = f"/aws/lambda/{name}"
+                    _ignore_missing(lambda: lam.delete_function(FunctionName=name), f"function {name}")()
+                    _ignore_missing(lambda: logs.delete_log_group(logGroupName=group), f"log group {group}")()
 
                 yield KitResource("Lambda function (and its log group)", name, delete)
 
@@ -99,11 +98,14 @@ def _sagemaker(conn: Connection) -> Iterator[KitResource]:
     for kind, lister, key, name_key, arn_key, deleter in kinds:
         for page in sm.get_paginator(lister).paginate():
             for res in page[key]:
-                if _ours(conn, _tag_dict(sm.list_tags(ResourceArn=res[arn_key]).get("Tags"))):
+                if _ours(conn, tag_dict(sm.list_tags(ResourceArn=res[arn_key]).get("Tags"))):
+                    name = res[name_key]
                     yield KitResource(
                         kind,
-                        res[name_key],
-                        _ignore_missing(lambda d=deleter, k=name_key, n=res[name_key]: getattr(sm, d)(**{k: n})),
+                        name,
+                        _ignore_missing(
+                            lambda d=deleter, k=name_key, n=name: getattr(sm, d)(**{k: n}), f"{kind} {name}"
+                        ),
                     )
 
 
@@ -112,8 +114,9 @@ def _tables(conn: Connection) -> Iterator[KitResource]:
     for page in ddb.get_paginator("list_tables").paginate():
         for name in page["TableNames"]:
             arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-            if _ours(conn, _tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))):
-                yield KitResource("DynamoDB table", name, _ignore_missing(lambda n=name: ddb.delete_table(TableName=n)))
+            if _ours(conn, tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))):
+                delete = _ignore_missing(lambda n=name: ddb.delete_table(TableName=n), f"table {name}")
+                yield KitResource("DynamoDB table", name, delete)
 
 
 def _roles(conn: Connection) -> Iterator[KitResource]:
@@ -122,7 +125,7 @@ def _roles(conn: Connection) -> Iterator[KitResource]:
     iam = conn.client("iam")
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
-            if _ours(conn, _tag_dict(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags"))):
+            if _ours(conn, tag_dict(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags"))):
                 yield KitResource(
                     "IAM role (and its policies)",
                     role["RoleName"],
@@ -135,7 +138,7 @@ def _buckets(conn: Connection) -> Iterator[KitResource]:
     for bucket in s3.list_buckets().get("Buckets", []):
         name = bucket["Name"]
         try:
-            tags = _tag_dict(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
+            tags = tag_dict(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
         except ClientError:
             continue  # no tags (NoSuchTagSet), or not ours to read
         if _ours(conn, tags):
@@ -150,7 +153,7 @@ def _buckets(conn: Connection) -> Iterator[KitResource]:
                         s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True})
                 s3.delete_bucket(Bucket=name)
 
-            yield KitResource("S3 bucket (and its objects)", name, _ignore_missing(delete))
+            yield KitResource("S3 bucket (and its objects)", name, _ignore_missing(delete, f"bucket {name}"))
 
 
 # In deletion order: what calls a resource goes before it (API -> Lambda -> endpoint -> ...).

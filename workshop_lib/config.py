@@ -1,9 +1,11 @@
-"""Every name the kit uses, in one place: environment variables, defaults, tags, local credentials."""
+"""Every name the kit uses, in one place: environment variables, defaults, tags, local credentials.
+
+Validation of names and values (prefixes, regions, targets, AWS resource names) is in naming.py.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +13,12 @@ from pathlib import Path
 ENV_TARGET = "WORKSHOP_TARGET"  # "local" (default) or "aws"
 ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
-ENV_ENDPOINT = "WORKSHOP_ENDPOINT"  # an existing SageMaker endpoint to use instead of the kit's own
+# An existing SageMaker endpoint to use instead of the kit's own (not the Lambda's ENDPOINT_NAME).
+ENV_WORKSHOP_ENDPOINT = "WORKSHOP_ENDPOINT"
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
+# Read by the local cloud's Lambda workers (workshop_lib/local/lambda_workers.py):
+ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
+ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
@@ -39,26 +45,12 @@ LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 # The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only.
 LOCAL_ADMIN_ACCESS_KEY = "AKIAWORKSHOPADMIN001"
 LOCAL_ADMIN_SECRET_KEY = "local-admin-secret-key-for-the-workshop-cloud"
-LOCAL_ADMIN_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/workshop-admin"
 STATE_FILE_NAME = "local-cloud.json"
 
 
 def state_dir() -> Path:
     """Folder holding the local cloud's state file (git-ignored)."""
     return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
-
-
-_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
-
-
-def validate_prefix(prefix: str) -> str:
-    """Return the prefix if it is usable in every resource name, else raise ValueError."""
-    if prefix and not _PREFIX_RE.match(prefix):
-        raise ValueError(
-            f"participant prefix {prefix!r} is not usable: use 1 to 16 lower-case letters, digits or "
-            "hyphens, starting with a letter (for example 'alice' or 'team-7')"
-        )
-    return prefix
 
 
 @dataclass(frozen=True)
@@ -124,22 +116,21 @@ class ResourceNames:
         }
 
 
-_ENDPOINT_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
-
-def validate_endpoint_name(name: str) -> str:
-    """Return a SageMaker endpoint name if AWS would accept it ("" for none), else raise ValueError."""
-    if name and not _ENDPOINT_RE.match(name):
-        raise ValueError(
-            f"{name!r} is not a SageMaker endpoint name: up to 63 letters, digits and hyphens, "
-            "starting with a letter or digit"
-        )
-    return name
-
-
 def kit_tags(prefix: str) -> dict[str, str]:
     """Tags every resource the kit creates carries."""
     tags = {TAG_KIT: TAG_KIT_VALUE}
     if prefix:
         tags[TAG_PARTICIPANT] = prefix
     return tags
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    """Tags in the ``[{"Key": ..., "Value": ...}]`` form IAM, S3, SageMaker and DynamoDB take."""
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def tag_dict(tags: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
+    """Tags as a dict, from the Key/Value list form or a dict (Lambda and API Gateway answer with one)."""
+    if isinstance(tags, dict):
+        return tags
+    return {t["Key"]: t["Value"] for t in tags or []}

@@ -6,8 +6,11 @@ both; the local target differs only in the endpoint URL and the credentials its 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,20 +18,18 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from . import naming
 from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
-    ENV_ENDPOINT,
     ENV_PREFIX,
     ENV_REGION,
     ENV_TARGET,
+    ENV_WORKSHOP_ENDPOINT,
     LOCAL_ADMIN_ACCESS_KEY,
     LOCAL_ADMIN_SECRET_KEY,
-    TARGETS,
     ResourceNames,
     kit_tags,
-    validate_endpoint_name,
-    validate_prefix,
 )
 from .errors import CredentialsError, InvalidInput, NotConnectedError
 
@@ -70,6 +71,28 @@ class Connection:
                     service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
                 )
             return self._clients[service]
+
+    def with_prefix(self, prefix: str) -> Connection:
+        """The same target, identity, session and clients, with the resource names of another participant prefix.
+
+        The existing endpoint named at connect() (if any) is kept. The new connection is not made current.
+        """
+        names = ResourceNames(naming.participant_prefix(prefix), self.names.existing_endpoint)
+        return dataclasses.replace(self, names=names)
+
+    def invoke_url(self, api_id: str, stage: str, path: str) -> str:
+        """The URL a REST API's stage answers ``path`` on: execute-api on AWS, the local cloud's own form locally.
+
+        ``https://{api}.execute-api.{region}.amazonaws.com/{stage}{path}`` on AWS, and
+        ``{local cloud URL}/restapis/{api}/{stage}/_user_request_{path}`` on the local cloud.
+        """
+        if not path.startswith("/"):
+            raise InvalidInput(
+                f"the resource path {path!r} does not start with /", resource="path", fix="e.g. /inference"
+            )
+        if self.endpoint_url:
+            return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_{path}"
+        return f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}{path}"
 
     def arn(self, service: str, resource: str) -> str:
         """An ARN in this account and region, e.g. arn("dynamodb", "table/InferenceMetadata")."""
@@ -120,13 +143,32 @@ _current: Connection | None = None
 
 
 def current() -> Connection:
-    """The connection made by the last connect() call."""
+    """The connection made by the last connect() call (or the one use() made current)."""
     if _current is None:
         raise NotConnectedError(
             "not connected to a target yet",
             fix='call workshop_lib.connect() first (target="local" by default, or target="aws")',
         )
     return _current
+
+
+@contextlib.contextmanager
+def use(conn: Connection | None) -> Iterator[Connection | None]:
+    """Make ``conn`` the current connection inside a ``with`` block; the previous one is current again after it.
+
+    ``use(None)`` runs the block with no current connection. Connect without changing the current
+    connection with ``connect(..., make_current=False)``, then ``with use(conn):``.
+    """
+    global _current
+    if conn is not None and not isinstance(conn, Connection):
+        raise InvalidInput(
+            f"use() takes a Connection or None, not {type(conn).__name__}", resource="connection", fix="use(connect())"
+        )
+    previous, _current = _current, conn
+    try:
+        yield conn
+    finally:
+        _current = previous
 
 
 def connect(
@@ -136,6 +178,7 @@ def connect(
     *,
     endpoint: str | None = None,
     profile: str | None = None,
+    make_current: bool = True,
 ) -> Connection:
     """Connect to the local cloud (starting it when needed) or to a real AWS account.
 
@@ -144,26 +187,22 @@ def connect(
     target the standard credential chain is used (environment, ``profile`` or $AWS_PROFILE, SSO,
     instance roles), and the identity is checked with STS GetCallerIdentity. ``endpoint`` (or
     $WORKSHOP_ENDPOINT) names an existing SageMaker endpoint, for instance the one built in section 6,
-    to use instead of the kit's own.
+    to use instead of the kit's own. The new connection becomes the current one (``current()``, what
+    every operation uses without ``conn=``) unless ``make_current=False``.
     """
     global _current
-    target = (target or os.environ.get(ENV_TARGET) or DEFAULT_TARGET).strip().lower()
-    if target not in TARGETS:
-        raise InvalidInput(f"unknown target {target!r}", resource="target", fix=f"use one of {', '.join(TARGETS)}")
-    try:
-        prefix = validate_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, ""))
-    except ValueError as exc:
-        raise InvalidInput(str(exc), resource="prefix", fix="choose another participant prefix") from exc
-    try:
-        existing = validate_endpoint_name(
-            (endpoint if endpoint is not None else os.environ.get(ENV_ENDPOINT, "")).strip()
-        )
-    except ValueError as exc:
-        raise InvalidInput(str(exc), resource="endpoint", fix="use the name the SageMaker console shows") from exc
+    target = naming.target(target or os.environ.get(ENV_TARGET) or DEFAULT_TARGET)
+    prefix = naming.participant_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, ""))
+    existing = naming.endpoint_name(
+        (endpoint if endpoint is not None else os.environ.get(ENV_WORKSHOP_ENDPOINT, "")).strip()
+    )
     names = ResourceNames(prefix, existing)
     region = region or os.environ.get(ENV_REGION) or None
+    if region is not None:
+        naming.region(region)
     conn = _connect_local(region, names) if target == "local" else _connect_aws(region, names, profile)
-    _current = conn
+    if make_current:
+        _current = conn
     return conn
 
 
@@ -196,7 +235,7 @@ def _connect_aws(region: str | None, names: ResourceNames, profile: str | None) 
         raise CredentialsError(
             str(exc), resource=f"profile {profile}", fix="run `aws configure list-profiles` to see your profiles"
         ) from exc
-    region = session.region_name or DEFAULT_REGION
+    region = naming.region(session.region_name or DEFAULT_REGION)
     session = boto3.Session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
         raise CredentialsError(

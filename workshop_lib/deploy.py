@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError, WaiterError
 from . import naming
 from .config import LAMBDA_SOURCE
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceNotFound
+from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
 
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
@@ -115,9 +115,9 @@ def _function(conn: Connection, name: str) -> dict[str, Any] | None:
     try:
         return conn.client("lambda").get_function_configuration(FunctionName=name)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             return None
-        raise
+        raise aws_error(exc, f"function {name}") from exc
 
 
 def _not_found(name: str) -> ResourceNotFound:
@@ -129,17 +129,17 @@ def _not_found(name: str) -> ResourceNotFound:
 
 
 def _role_arn(conn: Connection, role: str) -> str:
-    role_name = naming.role_name(role.rsplit("/", 1)[-1] if role.startswith("arn:") else role)
+    role_name = naming.role_name_of(role)
     try:
         return conn.client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "NoSuchEntity":
+        if aws_code(exc) == "NoSuchEntity":
             raise ResourceNotFound(
                 f"IAM role {role_name!r} does not exist, so no function can run as it",
                 resource=f"role {role_name}",
                 fix="create it with ensure_execution_role() first",
             ) from exc
-        raise
+        raise aws_error(exc, f"role {role_name}") from exc
 
 
 def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
@@ -199,13 +199,15 @@ def deploy_lambda(
                 break
             except ClientError as exc:
                 # A new IAM role takes a few seconds to reach Lambda on real AWS.
-                if "cannot be assumed" in str(exc) and attempt < 7:
+                if "cannot be assumed" in aws_message(exc) and attempt < 7:
                     time.sleep(2 + 2 * attempt)
                     continue
-                raise DeploymentError(
-                    f"could not create function {name!r}: {exc}",
-                    resource=f"function {name}",
+                raise aws_error(
+                    exc,
+                    f"function {name}",
+                    message=f"could not create function {name!r}: {exc}",
                     fix="check the role, runtime and handler above",
+                    kind=DeploymentError,
                 ) from exc
         cfg = _wait(conn, "function_active_v2", name)
         return DeployResult(name, cfg["FunctionArn"], cfg["CodeSha256"], None, True, True, cfg)
@@ -279,9 +281,9 @@ def deployed_code(name: str | None = None, *, conn: Connection | None = None) ->
     try:
         location = conn.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             raise _not_found(name) from exc
-        raise
+        raise aws_error(exc, f"function {name}") from exc
     with urllib.request.urlopen(location, timeout=30) as resp:  # a presigned S3 URL, or the local cloud's
         data = resp.read()
     files: dict[str, str] = {}
@@ -317,6 +319,6 @@ def delete_lambda(name: str | None = None, *, conn: Connection | None = None) ->
         conn.client("lambda").delete_function(FunctionName=name)
         return True
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             return False
-        raise
+        raise aws_error(exc, f"function {name}") from exc

@@ -8,6 +8,7 @@ made with the same AWS APIs on both targets (IAM SimulatePrincipalPolicy for the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from .config import LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE
 from .connect import Connection, current
+from .errors import aws_code, aws_error
 
 LOG_ERROR_MARKERS = ("ERROR", "AccessDenied", "Traceback", "Task timed out", "Runtime.", "not authorized")
 
@@ -73,104 +75,95 @@ def diagnose(function: str | None = None, *, since_minutes: float = 15, conn: Co
     conn = conn or current()
     function = function or conn.names.function
     result = Diagnosis(function)
-    add = result.checks.append
     try:
         cfg = conn.client("lambda").get_function_configuration(FunctionName=function)
     except ClientError as exc:
-        add(
-            Check(
-                "function",
-                False,
-                f"{function} does not exist ({exc.response['Error']['Code']})",
-                "deploy it: deploy_lambda()",
-            )
+        result.checks.append(
+            Check("function", False, f"{function} does not exist ({aws_code(exc)})", "deploy it: deploy_lambda()")
         )
         return result
-    add(Check("function", True, f"{function}: {cfg.get('Runtime')}, state {cfg.get('State')}"))
+    result.checks.append(Check("function", True, f"{function}: {cfg.get('Runtime')}, state {cfg.get('State')}"))
     variables = cfg.get("Environment", {}).get("Variables", {})
     table, endpoint = variables.get(LAMBDA_ENV_TABLE), variables.get(LAMBDA_ENV_ENDPOINT)
-    missing = [v for v in (LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE) if not variables.get(v)]
-    add(
-        Check(
-            "environment variables",
-            not missing,
-            f"missing: {', '.join(missing)}"
-            if missing
-            else f"{LAMBDA_ENV_ENDPOINT}={endpoint}, {LAMBDA_ENV_TABLE}={table}",
-            f"set_env_vars({', '.join(f'{m}=...' for m in missing)})" if missing else "",
-        )
-    )
+    result.checks.append(_check_variables(variables))
     if table:
-        add(_check_table(conn, table))
+        result.checks.append(_check_table(conn, table))
     if endpoint:
-        add(_check_endpoint(conn, endpoint))
-    role_arn = cfg["Role"]
+        result.checks.append(_check_endpoint(conn, endpoint))
     if table:
-        add(
-            _check_permission(
-                conn,
-                role_arn,
-                "dynamodb:PutItem",
-                conn.arn("dynamodb", f"table/{table}"),
-                "attach_policy(template='metadata-write')",
-            )
-        )
+        table_arn = conn.arn("dynamodb", f"table/{table}")
+        fix = "attach_policy(template='metadata-write')"
+        result.checks.append(_check_permission(conn, cfg["Role"], "dynamodb:PutItem", table_arn, fix))
     if endpoint:
-        add(
-            _check_permission(
-                conn,
-                role_arn,
-                "sagemaker:InvokeEndpoint",
-                conn.arn("sagemaker", f"endpoint/{endpoint.lower()}"),
-                "attach_policy(template='invoke-endpoint')",
-            )
-        )
+        endpoint_arn = conn.arn("sagemaker", f"endpoint/{endpoint.lower()}")
+        fix = "attach_policy(template='invoke-endpoint')"
+        result.checks.append(_check_permission(conn, cfg["Role"], "sagemaker:InvokeEndpoint", endpoint_arn, fix))
     result.log_errors = _log_errors(conn, function, since_minutes)
-    add(
-        Check(
-            "recent log errors",
-            not result.log_errors,
-            f"{len(result.log_errors)} error line(s) in the last {since_minutes:g} min"
-            if result.log_errors
-            else f"none in the last {since_minutes:g} min",
-            "read them below (or recent_log_lines()) and fix what they name" if result.log_errors else "",
-        )
-    )
+    result.checks.append(_check_log_errors(result.log_errors, since_minutes))
     return result
 
 
-def _check_table(conn: Connection, table: str) -> Check:
+def _check_variables(variables: dict[str, str]) -> Check:
+    missing = [v for v in (LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE) if not variables.get(v)]
+    if missing:
+        return Check(
+            "environment variables",
+            False,
+            f"missing: {', '.join(missing)}",
+            f"set_env_vars({', '.join(f'{m}=...' for m in missing)})",
+        )
+    found = f"{LAMBDA_ENV_ENDPOINT}={variables[LAMBDA_ENV_ENDPOINT]}, {LAMBDA_ENV_TABLE}={variables[LAMBDA_ENV_TABLE]}"
+    return Check("environment variables", True, found)
+
+
+def _check_log_errors(log_errors: list[str], since_minutes: float) -> Check:
+    if not log_errors:
+        return Check("recent log errors", True, f"none in the last {since_minutes:g} min")
+    return Check(
+        "recent log errors",
+        False,
+        f"{len(log_errors)} error line(s) in the last {since_minutes:g} min",
+        "read them below (or recent_log_lines()) and fix what they name",
+    )
+
+
+def _check_status(
+    check: str, variable: str, value: str, read_status: Callable[[], str], missing_code: str, ready: str, fix: str
+) -> Check:
+    """A resource named by a function variable: it exists (``missing_code`` says it does not) and is ``ready``."""
     try:
-        status = conn.client("dynamodb").describe_table(TableName=table)["Table"]["TableStatus"]
+        status = read_status()
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-            return Check(
-                "table",
-                False,
-                f"{LAMBDA_ENV_TABLE}={table}, but no such table exists",
-                f"set_env_vars({LAMBDA_ENV_TABLE}={conn.names.table!r}) or create_metadata_table()",
-            )
-        raise
-    return Check("table", status == "ACTIVE", f"{table}: {status}", "" if status == "ACTIVE" else "wait for ACTIVE")
+        if aws_code(exc) != missing_code:
+            raise aws_error(exc, f"{check} {value}") from exc
+        return Check(check, False, f"{variable}={value}, but no such {check} exists", fix)
+    ok = status == ready
+    return Check(check, ok, f"{value}: {status}", "" if ok else f"wait until it is {ready}")
+
+
+def _check_table(conn: Connection, table: str) -> Check:
+    ddb = conn.client("dynamodb")
+    return _check_status(
+        "table",
+        LAMBDA_ENV_TABLE,
+        table,
+        lambda: ddb.describe_table(TableName=table)["Table"]["TableStatus"],
+        "ResourceNotFoundException",
+        "ACTIVE",
+        f"set_env_vars({LAMBDA_ENV_TABLE}={conn.names.table!r}) or create_metadata_table()",
+    )
 
 
 def _check_endpoint(conn: Connection, endpoint: str) -> Check:
-    try:
-        status = conn.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ValidationException":
-            return Check(
-                "endpoint",
-                False,
-                f"{LAMBDA_ENV_ENDPOINT}={endpoint}, but no such endpoint exists",
-                f"set_env_vars({LAMBDA_ENV_ENDPOINT}={conn.names.endpoint!r}) or deploy the endpoint",
-            )
-        raise
-    return Check(
+    sm = conn.client("sagemaker")
+    return _check_status(
         "endpoint",
-        status == "InService",
-        f"{endpoint}: {status}",
-        "" if status == "InService" else "wait until it is InService",
+        LAMBDA_ENV_ENDPOINT,
+        endpoint,
+        lambda: sm.describe_endpoint(EndpointName=endpoint)["EndpointStatus"],
+        "ValidationException",
+        "InService",
+        f"set_env_vars({LAMBDA_ENV_ENDPOINT}={conn.names.endpoint!r}) or deploy the endpoint",
     )
 
 
@@ -197,6 +190,6 @@ def _log_errors(conn: Connection, function: str, since_minutes: float) -> list[s
                 e["message"].rstrip() for e in page["events"] if any(m in e["message"] for m in LOG_ERROR_MARKERS)
             ]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
+        if aws_code(exc) != "ResourceNotFoundException":
+            raise aws_error(exc, f"log group /aws/lambda/{function}") from exc
     return lines

@@ -10,6 +10,10 @@ Connection differs. The steps, each idempotent (run it again and nothing changes
 adopts an endpoint the learner already has (section 6 done in the console). ``delete_endpoint()``
 removes the endpoint and the kit's configs and models, never anything the kit did not tag.
 
+The bucket and the upload are in artifact_bucket.py, the execution role in sagemaker_role.py, the
+serving image in sagemaker_image.py; this module offers them too, so that ``endpoint.upload_artifact``
+and the others work as before.
+
 Names: an artifact is stored at ``models/{model}/{sha256[:16]}/model.tar.gz``; its SageMaker model
 and endpoint config carry a short hash suffix, so a new artifact gives a new model and config (both
 immutable on AWS) and the same artifact gives the same names.
@@ -25,60 +29,57 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from botocore.exceptions import ClientError, WaiterError
 
+from .artifact_bucket import ensure_bucket, upload_artifact
+from .config import tag_dict, tag_list
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound, WorkshopError
-from .model.artifact import ARTIFACT_NAME, CODE_DIR, CONTAINER_ENVIRONMENT, ENTRY_POINT, sha256_of
+from .errors import (
+    DeploymentError,
+    InvalidInput,
+    ResourceConflict,
+    ResourceNotFound,
+    WorkshopError,
+    aws_code,
+    aws_error,
+    aws_message,
+)
+from .model.artifact import ARTIFACT_NAME, CONTAINER_ENVIRONMENT
+from .sagemaker_image import FRAMEWORK_VERSION, SKLEARN_REGISTRIES, sklearn_image_uri
+from .sagemaker_role import ROLE_POLICY_NAME, ensure_sagemaker_role, sagemaker_role_documents
 
-# --- The serving image ------------------------------------------------------------------------
-# scikit-learn 1.2.1 on Python 3.9: the newest version the SageMaker Python SDK's image table lists
-# for every region below. The artifact holds no pickle, so the version only has to run the script.
-FRAMEWORK_VERSION = "1.2-1"
-IMAGE_REPOSITORY = "sagemaker-scikit-learn"
-# Account of AWS's registry for the scikit-learn images, per region
-# (sagemaker-python-sdk, src/sagemaker/image_uri_config/sklearn.json; same for 0.23-1 .. 1.2-1).
-SKLEARN_REGISTRIES: dict[str, str] = {
-    "af-south-1": "510948584623",
-    "ap-east-1": "651117190479",
-    "ap-northeast-1": "354813040037",
-    "ap-northeast-2": "366743142698",
-    "ap-northeast-3": "867004704886",
-    "ap-south-1": "720646828776",
-    "ap-south-2": "628508329040",
-    "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285",
-    "ap-southeast-3": "951798379941",
-    "ap-southeast-4": "106583098589",
-    "ca-central-1": "341280168497",
-    "eu-central-1": "492215442770",
-    "eu-central-2": "680994064768",
-    "eu-north-1": "662702820516",
-    "eu-south-1": "978288397137",
-    "eu-south-2": "104374241257",
-    "eu-west-1": "141502667606",
-    "eu-west-2": "764974769150",
-    "eu-west-3": "659782779980",
-    "me-central-1": "272398656194",
-    "me-south-1": "801668240914",
-    "sa-east-1": "737474898029",
-    "us-east-1": "683313688378",
-    "us-east-2": "257758044811",
-    "us-west-1": "746614075791",
-    "us-west-2": "246618743249",
-}
+__all__ = [
+    "DEFAULT_INSTANCE_TYPE",
+    "FRAMEWORK_VERSION",
+    "ROLE_POLICY_NAME",
+    "SKLEARN_REGISTRIES",
+    "VARIANT_NAME",
+    "EndpointInfo",
+    "create_endpoint",
+    "create_endpoint_config",
+    "create_model",
+    "delete_endpoint",
+    "deploy",
+    "describe_endpoint",
+    "ensure_bucket",
+    "ensure_sagemaker_role",
+    "invoke",
+    "sagemaker_role_documents",
+    "sklearn_image_uri",
+    "update_endpoint",
+    "upload_artifact",
+    "use_existing_endpoint",
+    "wait_for_endpoint",
+]
 
 DEFAULT_INSTANCE_TYPE = "ml.t2.medium"  # the smallest real-time instance the scikit-learn image runs on
 VARIANT_NAME = "AllTraffic"
-ROLE_POLICY_NAME = "SageMakerModelAccess"
 WAIT_DELAY_S = 15  # between DescribeEndpoint polls (AWS takes minutes; the local cloud is InService at once)
 WAIT_MAX_ATTEMPTS = 120  # 30 minutes
 ROLE_PROPAGATION_S = 90  # a new IAM role takes a few seconds before SageMaker can assume it
@@ -104,263 +105,33 @@ class EndpointInfo:
         return self.status == "InService"
 
 
-def _conn(conn: Connection | None) -> Connection:
-    return conn if conn is not None else current()
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _message(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Message", ""))
-
-
 def _not_found(exc: ClientError) -> bool:
-    return _code(exc) in ("ValidationException", "ResourceNotFound") and "could not find" in _message(exc).lower()
-
-
-def _failed(action: str, resource: str, exc: ClientError, fix: str | None = None) -> WorkshopError:
-    code = _code(exc)
-    if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
-        fix = fix or f"your identity needs permission for {action}; ask the account's administrator"
-    return DeploymentError(f"{action} failed: {code}: {_message(exc)}", resource=resource, fix=fix)
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
+    """SageMaker's "not found": a ValidationException whose message says it could not find the resource."""
+    return aws_code(exc) in ("ValidationException", "ResourceNotFound") and "could not find" in aws_message(exc).lower()
 
 
 def _suffix(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
 
 
-# --- Image --------------------------------------------------------------------------------------
-def sklearn_image_uri(region: str, framework_version: str = FRAMEWORK_VERSION) -> str:
-    """AWS's scikit-learn inference image for a region.
-
-    For us-east-1: ``683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3``.
-    """
-    account = SKLEARN_REGISTRIES.get(region)
-    if account is None:
-        raise InvalidInput(
-            f"no SageMaker scikit-learn image is known for region {region!r}",
-            resource="region",
-            fix=f"use one of {', '.join(sorted(SKLEARN_REGISTRIES))}",
-        )
-    return f"{account}.dkr.ecr.{region}.amazonaws.com/{IMAGE_REPOSITORY}:{framework_version}-cpu-py3"
+_KINDS = {"ModelName": "model", "EndpointConfigName": "endpoint config", "EndpointName": "endpoint"}
 
 
-# --- S3 -------------------------------------------------------------------------------------------
-def ensure_bucket(conn: Connection | None = None) -> str:
-    """Create the kit's artifact bucket (private, tagged) unless it exists; return its name."""
-    conn = _conn(conn)
-    s3, bucket = conn.client("s3"), conn.bucket
-    try:
-        s3.head_bucket(Bucket=bucket)
-        exists = True
-    except ClientError as exc:
-        if _code(exc) in ("403", "AccessDenied", "Forbidden"):
-            raise ResourceConflict(
-                "the bucket exists but this identity may not use it "
-                "(another account owns the name, or a policy denies it)",
-                resource=f"bucket {bucket}",
-                fix="set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name",
-            ) from exc
-        if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-            raise _failed("s3:HeadBucket", f"bucket {bucket}", exc) from exc
-        exists = False
-    if not exists:
-        where = {} if conn.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": conn.region}}
-        try:
-            s3.create_bucket(Bucket=bucket, **where)
-        except ClientError as exc:
-            if _code(exc) == "BucketAlreadyExists":
-                raise ResourceConflict(
-                    "another AWS account already owns this bucket name",
-                    resource=f"bucket {bucket}",
-                    fix="set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name",
-                ) from exc
-            if _code(exc) != "BucketAlreadyOwnedByYou":
-                raise _failed("s3:CreateBucket", f"bucket {bucket}", exc) from exc
-        s3.put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-    try:
-        tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-    except ClientError as exc:
-        if _code(exc) != "NoSuchTagSet":
-            raise _failed("s3:GetBucketTagging", f"bucket {bucket}", exc) from exc
-        tags = {}
-    if any(tags.get(k) != v for k, v in conn.tags.items()):
-        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": _tag_list(tags | conn.tags)})
-    return bucket
-
-
-def _check_artifact(path: Path) -> None:
-    script = f"{CODE_DIR}/{ENTRY_POINT}"
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            names = set(tar.getnames())
-    except (tarfile.TarError, OSError) as exc:
-        raise InvalidInput(
-            f"not a readable tar.gz: {exc}", resource=str(path), fix="build it with workshop_lib.model.build_artifact()"
-        ) from exc
-    if script not in names:
-        raise InvalidInput(
-            f"the artifact has no {script}, which the scikit-learn container runs (it holds {sorted(names)})",
-            resource=str(path),
-            fix="build it with workshop_lib.model.build_artifact()",
-        )
-
-
-def upload_artifact(artifact: Path | str, conn: Connection | None = None) -> str:
-    """Upload model.tar.gz to the kit's bucket (once per content); return its s3:// URL."""
-    conn = _conn(conn)
-    path = Path(artifact)
-    if not path.is_file():
-        raise InvalidInput(
-            "the model artifact does not exist", resource=str(path), fix="run `python -m workshop_lib.model`"
-        )
-    _check_artifact(path)
-    digest = sha256_of(path)
-    bucket = ensure_bucket(conn)
-    key = f"models/{conn.names.model}/{digest[:16]}/{ARTIFACT_NAME}"
-    s3 = conn.client("s3")
-    try:
-        if s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("sha256") == digest:
-            return f"s3://{bucket}/{key}"
-    except ClientError as exc:
-        if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
-            raise _failed("s3:HeadObject", f"s3://{bucket}/{key}", exc) from exc
-    try:
-        s3.put_object(
-            Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType="application/gzip", Metadata={"sha256": digest}
-        )
-    except ClientError as exc:
-        raise _failed("s3:PutObject", f"s3://{bucket}/{key}", exc) from exc
-    return f"s3://{bucket}/{key}"
-
-
-# --- IAM ------------------------------------------------------------------------------------------
-def sagemaker_role_documents(conn: Connection | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The SageMaker execution role's trust policy and its inline permissions (least privilege).
-
-    SageMaker assumes the role to read the artifact from the kit's bucket (``s3:GetObject`` under
-    ``models/``), pull the scikit-learn image (ECR; ``GetAuthorizationToken`` has no resource-level
-    permissions, hence its ``*``) and write the container's logs to ``/aws/sagemaker/Endpoints/*``.
-    """
-    conn = _conn(conn)
-    image_account = SKLEARN_REGISTRIES.get(conn.region, "*")
-    logs = f"arn:aws:logs:{conn.region}:{conn.account_id}:log-group:/aws/sagemaker/Endpoints/*"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    permissions = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadModelArtifacts",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{conn.bucket}/models/*",
-            },
-            {
-                "Sid": "PullScikitLearnImage",
-                "Effect": "Allow",
-                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                "Resource": f"arn:aws:ecr:{conn.region}:{image_account}:repository/{IMAGE_REPOSITORY}",
-            },
-            {"Sid": "RegistryLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-            {
-                "Sid": "EndpointLogs",
-                "Effect": "Allow",
-                "Action": [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                "Resource": logs,
-            },
-        ],
-    }
-    return trust, permissions
-
-
-def _trusts_sagemaker(document: Any) -> bool:
-    if isinstance(document, str):  # IAM returns it URL-encoded; boto3 usually decodes it already
-        document = json.loads(unquote(document))
-    statements = document.get("Statement", [])
-    for st in statements if isinstance(statements, list) else [statements]:
-        services = st.get("Principal", {}).get("Service", []) if isinstance(st.get("Principal"), dict) else []
-        services = [services] if isinstance(services, str) else services
-        if st.get("Effect") == "Allow" and "sagemaker.amazonaws.com" in services:
-            return True
-    return False
-
-
-def ensure_sagemaker_role(conn: Connection | None = None) -> str:
-    """Create (or reuse) the role SageMaker runs the model with; (re)write its inline policy; return its ARN."""
-    conn = _conn(conn)
-    iam, name = conn.client("iam"), conn.names.sagemaker_role
-    trust, permissions = sagemaker_role_documents(conn)
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-        if not _trusts_sagemaker(role["AssumeRolePolicyDocument"]):
-            raise ResourceConflict(
-                "the role exists but does not trust sagemaker.amazonaws.com",
-                resource=f"role {name}",
-                fix="delete that role, or connect with another participant prefix",
-            )
-    except ClientError as exc:
-        if _code(exc) != "NoSuchEntity":
-            raise _failed("iam:GetRole", f"role {name}", exc) from exc
-        try:
-            role = iam.create_role(
-                RoleName=name,
-                AssumeRolePolicyDocument=json.dumps(trust),
-                Description="SageMaker execution role of the workshop's sentiment endpoint",
-                Tags=_tag_list(conn.tags),
-            )["Role"]
-            iam.get_waiter("role_exists").wait(RoleName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        except ClientError as exc2:
-            raise _failed("iam:CreateRole", f"role {name}", exc2) from exc2
-        except WaiterError as exc2:
-            raise DeploymentError(
-                "the role was created but is not visible yet", resource=f"role {name}", fix="run the step again"
-            ) from exc2
-    try:
-        iam.put_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME, PolicyDocument=json.dumps(permissions))
-    except ClientError as exc:
-        raise _failed("iam:PutRolePolicy", f"role {name}", exc) from exc
-    return str(role["Arn"])
-
-
-# --- SageMaker: model, endpoint config, endpoint -------------------------------------------------
-def _describe(call: Any, **kwargs: Any) -> dict[str, Any] | None:
+def _describe(call: Any, **kwargs: str) -> dict[str, Any] | None:
+    """A SageMaker Describe* call's answer, or None when the resource does not exist."""
     try:
         return call(**kwargs)
     except ClientError as exc:
         if _not_found(exc):
             return None
-        raise
+        raise aws_error(exc, " ".join(f"{_KINDS.get(k, k)} {v}" for k, v in kwargs.items())) from exc
 
 
 def create_model(
     model_data_url: str, *, role_arn: str | None = None, name: str | None = None, conn: Connection | None = None
 ) -> str:
     """Create the SageMaker model for an uploaded artifact (the scikit-learn image); return its name."""
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or f"{conn.names.model}-{_suffix(model_data_url)}"
     image = sklearn_image_uri(conn.region)
@@ -389,14 +160,14 @@ def create_model(
     while True:
         try:
             sm.create_model(
-                ModelName=name, ExecutionRoleArn=role_arn, PrimaryContainer=container, Tags=_tag_list(conn.tags)
+                ModelName=name, ExecutionRoleArn=role_arn, PrimaryContainer=container, Tags=tag_list(conn.tags)
             )
             return name
         except ClientError as exc:
-            if "assume" in _message(exc).lower() and time.monotonic() < deadline:
+            if "assume" in aws_message(exc).lower() and time.monotonic() < deadline:
                 time.sleep(5)  # a role created seconds ago is not yet visible to SageMaker
                 continue
-            raise _failed("sagemaker:CreateModel", f"model {name}", exc) from exc
+            raise aws_error(exc, f"model {name}") from exc
 
 
 def create_endpoint_config(
@@ -407,7 +178,7 @@ def create_endpoint_config(
     conn: Connection | None = None,
 ) -> str:
     """Create an endpoint config serving ``model_name`` on one instance; return its name."""
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or f"{conn.names.endpoint_config}-{_suffix(model_name, instance_type)}"
     existing = _describe(sm.describe_endpoint_config, EndpointConfigName=name)
@@ -436,16 +207,16 @@ def create_endpoint_config(
                     "InitialVariantWeight": 1.0,
                 }
             ],
-            Tags=_tag_list(conn.tags),
+            Tags=tag_list(conn.tags),
         )
     except ClientError as exc:
-        raise _failed("sagemaker:CreateEndpointConfig", f"endpoint config {name}", exc) from exc
+        raise aws_error(exc, f"endpoint config {name}") from exc
     return name
 
 
 def describe_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
     """The endpoint's status and what it serves (config, model, artifact, image when readable)."""
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     desc = _describe(sm.describe_endpoint, EndpointName=name)
@@ -471,14 +242,14 @@ def describe_endpoint(name: str | None = None, *, conn: Connection | None = None
             primary = (_describe(sm.describe_model, ModelName=info["model_name"]) or {}).get("PrimaryContainer", {})
             info["model_data_url"] = primary.get("ModelDataUrl")
             info["image"] = primary.get("Image")
-    except ClientError:
+    except WorkshopError:
         pass
     return EndpointInfo(**info)
 
 
 def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
     """Wait (boto3's endpoint_in_service waiter) until the endpoint is InService."""
-    conn = _conn(conn)
+    conn = conn or current()
     name = name or conn.names.endpoint
     try:
         conn.client("sagemaker").get_waiter("endpoint_in_service").wait(
@@ -499,15 +270,15 @@ def create_endpoint(
     config_name: str, *, name: str | None = None, wait: bool = True, conn: Connection | None = None
 ) -> EndpointInfo:
     """Create the endpoint from a config (nothing to do if it already serves that config)."""
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     existing = _describe(sm.describe_endpoint, EndpointName=name)
     if existing is None:
         try:
-            sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=_tag_list(conn.tags))
+            sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tag_list(conn.tags))
         except ClientError as exc:
-            raise _failed("sagemaker:CreateEndpoint", f"endpoint {name}", exc) from exc
+            raise aws_error(exc, f"endpoint {name}") from exc
     elif existing["EndpointConfigName"] != config_name:
         raise ResourceConflict(
             f"the endpoint exists and serves endpoint config {existing['EndpointConfigName']}, not {config_name}",
@@ -527,7 +298,7 @@ def update_endpoint(
     config_name: str, *, name: str | None = None, wait: bool = True, conn: Connection | None = None
 ) -> EndpointInfo:
     """Switch a running endpoint to another endpoint config (a new model); it keeps serving meanwhile."""
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     info = describe_endpoint(name, conn=conn)
@@ -538,13 +309,13 @@ def update_endpoint(
     try:
         sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
     except ClientError as exc:
-        raise _failed("sagemaker:UpdateEndpoint", f"endpoint {name}", exc) from exc
+        raise aws_error(exc, f"endpoint {name}") from exc
     return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
 
 
 def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> EndpointInfo:
     """Adopt an endpoint the learner already runs (e.g. from section 6); it must be InService."""
-    conn = _conn(conn)
+    conn = conn or current()
     if not name or not isinstance(name, str):
         raise InvalidInput(
             "an endpoint name is needed", resource="endpoint", fix="pass the name shown in the SageMaker console"
@@ -579,7 +350,7 @@ def deploy(
     ``artifact`` defaults to a freshly trained model (a few seconds). Running deploy() again with
     the same artifact changes nothing.
     """
-    conn = _conn(conn)
+    conn = conn or current()
     name = name or conn.names.endpoint
     path = Path(artifact) if artifact is not None else _default_artifact()
     url = upload_artifact(path, conn)
@@ -594,20 +365,20 @@ def deploy(
 
 def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = None) -> Any:
     """Send a JSON payload (``{"text": ...}`` or a list of them) to the endpoint; return its JSON answer."""
-    conn = _conn(conn)
+    conn = conn or current()
     name = name or conn.names.endpoint
     try:
         resp = conn.client("sagemaker-runtime").invoke_endpoint(
             EndpointName=name, ContentType="application/json", Accept="application/json", Body=json.dumps(payload)
         )
     except ClientError as exc:
-        if _code(exc) == "ValidationError" and "not found" in _message(exc):
+        if aws_code(exc) == "ValidationError" and "not found" in aws_message(exc):
             raise ResourceNotFound(
-                _message(exc),
+                aws_message(exc),
                 resource=f"endpoint {name}",
                 fix="deploy() it, or use_existing_endpoint(name) with the right name",
             ) from exc
-        if _code(exc) == "ModelError":
+        if aws_code(exc) == "ModelError":
             status = exc.response.get("OriginalStatusCode")
             original = exc.response.get("OriginalMessage", "")
             if isinstance(status, int) and status < 500:
@@ -621,13 +392,13 @@ def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = N
                 resource=f"endpoint {name}",
                 fix=f"read the log group /aws/sagemaker/Endpoints/{name} for the traceback",
             ) from exc
-        raise _failed("sagemaker:InvokeEndpoint", f"endpoint {name}", exc) from exc
+        raise aws_error(exc, f"endpoint {name}") from exc
     return json.loads(resp["Body"].read())
 
 
 # --- Delete ---------------------------------------------------------------------------------------
 def _kit_tagged(sm: Any, arn: str, tags: dict[str, str]) -> bool:
-    found = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn).get("Tags", [])}
+    found = tag_dict(sm.list_tags(ResourceArn=arn).get("Tags"))
     return all(found.get(k) == v for k, v in tags.items())
 
 
@@ -638,7 +409,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
     use_existing_endpoint() is refused unless ``force=True``. Configs and models are those named
     ``{endpoint_config}-*`` / ``{model}-*`` for this participant prefix.
     """
-    conn = _conn(conn)
+    conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     deleted: list[str] = []
@@ -656,7 +427,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
                 EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
             )
         except ClientError as exc:
-            raise _failed("sagemaker:DeleteEndpoint", f"endpoint {name}", exc) from exc
+            raise aws_error(exc, f"endpoint {name}") from exc
         except WaiterError as exc:
             raise DeploymentError(f"the endpoint was not deleted: {exc}", resource=f"endpoint {name}") from exc
         deleted.append(f"endpoint {name}")
@@ -680,7 +451,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
                     getattr(sm, deleter)(**{f"{label}Name": item_name})
                 except ClientError as exc:
                     if not _not_found(exc):
-                        raise _failed(f"sagemaker:{deleter}", f"{kind} {item_name}", exc) from exc
+                        raise aws_error(exc, f"{kind} {item_name}") from exc
                     continue
                 deleted.append(f"{kind} {item_name}")
     return deleted

@@ -1,15 +1,30 @@
-"""WorkshopError and its subclasses: each names what failed and says what to do next."""
+"""WorkshopError and its subclasses: each names what failed and says what to do next.
+
+``aws_error()`` turns a botocore ClientError into one of them (the AWS error code kept in
+``aws_code``); ``aws_code()`` reads the code where an expected one decides what to do next.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
 
 class WorkshopError(Exception):
-    """Base class: ``resource`` is what failed, ``fix`` is what the learner should do."""
+    """Base class: ``resource`` is what failed, ``fix`` is what the learner should do.
 
-    def __init__(self, message: str, *, resource: str | None = None, fix: str | None = None) -> None:
+    ``aws_code`` is AWS's error code when an AWS call failed (None otherwise).
+    """
+
+    def __init__(
+        self, message: str, *, resource: str | None = None, fix: str | None = None, aws_code: str | None = None
+    ) -> None:
         self.message = message
         self.resource = resource
         self.fix = fix
+        self.aws_code = aws_code
         text = message
         if resource and resource not in message:
             text = f"{resource}: {text}"
@@ -48,3 +63,99 @@ class PolicyError(InvalidInput):
 
 class DeploymentError(WorkshopError):
     """A deployment or configuration update did not finish successfully."""
+
+
+class StepFailed(WorkshopError, AssertionError):
+    """A notebook step's check did not hold."""
+
+
+# --- AWS error responses --------------------------------------------------------------------------
+# AWS error codes by what they mean for the learner (each service spells "not found" its own way).
+NOT_FOUND_CODES = frozenset(
+    {
+        "ResourceNotFoundException",  # Lambda, DynamoDB, CloudWatch Logs
+        "NotFoundException",  # API Gateway
+        "NoSuchEntity",  # IAM
+        "NoSuchBucket",  # S3
+        "NoSuchKey",
+        "NotFound",  # S3 HEAD requests carry no body, only the status
+        "404",
+    }
+)
+CONFLICT_CODES = frozenset(
+    {
+        "ResourceConflictException",
+        "ResourceInUseException",
+        "ConflictException",
+        "EntityAlreadyExists",
+        "BucketAlreadyExists",
+        "BucketAlreadyOwnedByYou",
+    }
+)
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "Forbidden", "403"}
+)
+THROTTLED_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+INVALID_CODES = frozenset(
+    {"ValidationException", "ValidationError", "InvalidParameterValueException", "BadRequestException"}
+)
+
+
+def aws_code(exc: ClientError) -> str:
+    """AWS's error code in a ClientError ("" when the response carries none)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def aws_message(exc: ClientError) -> str:
+    """AWS's error message in a ClientError ("" when the response carries none)."""
+    return str(exc.response.get("Error", {}).get("Message", ""))
+
+
+def _kind_and_fix(code: str, operation: str, resource: str) -> tuple[type[WorkshopError], str]:
+    if code in NOT_FOUND_CODES:
+        return ResourceNotFound, "check the name, the region and the participant prefix; create it first if needed"
+    if code in CONFLICT_CODES:
+        return ResourceConflict, (
+            "another resource already holds this name or is being changed: wait a moment and run the step "
+            "again, or connect with a participant prefix (connect(prefix='yourname')) to use other names"
+        )
+    if code in DENIED_CODES or code.startswith("AccessDenied"):
+        return DeploymentError, (
+            f"the identity in use needs permission for {operation} on {resource}: "
+            "ask the account's administrator, or connect with an identity that has it"
+        )
+    if code in THROTTLED_CODES:
+        return DeploymentError, "AWS is limiting the request rate: wait a minute, then run the step again"
+    if code in INVALID_CODES:
+        return InvalidInput, "AWS refused a value this step sent (the message names it): fix it and run the step again"
+    return DeploymentError, "read AWS's message above, fix its cause, then run the step again"
+
+
+def aws_error(
+    exc: ClientError,
+    resource: str,
+    *,
+    message: str | None = None,
+    fix: str | None = None,
+    kind: type[WorkshopError] | None = None,
+) -> WorkshopError:
+    """The kit's error for a failed AWS call: ``raise aws_error(exc, "function f") from exc``.
+
+    The class and the fix follow AWS's error code (not found, conflict, access denied, throttled,
+    invalid value, anything else) unless ``kind`` and ``fix`` are given; the message names the
+    operation, the code and AWS's message unless ``message`` is given.
+    """
+    code = aws_code(exc)
+    operation = getattr(exc, "operation_name", None) or "the AWS call"
+    default_kind, default_fix = _kind_and_fix(code, operation, resource)
+    text = message or f"{operation} failed: {code or 'no error code'}: {aws_message(exc) or exc}"
+    return (kind or default_kind)(text, resource=resource, fix=fix or default_fix, aws_code=code or None)

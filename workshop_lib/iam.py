@@ -7,13 +7,14 @@ import re
 import string
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError, WaiterError
 
 from . import naming
-from .config import POLICIES_DIR
+from .config import POLICIES_DIR, tag_list
 from .connect import Connection, current
-from .errors import DeploymentError, PolicyError, ResourceConflict, ResourceNotFound
+from .errors import DeploymentError, PolicyError, ResourceConflict, ResourceNotFound, aws_code, aws_error
 
 LAMBDA_TRUST_TEMPLATE = "trust-lambda"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -81,10 +82,6 @@ def render_policy(template: str | Path, **values: str) -> dict[str, Any]:
     return document
 
 
-def _role_name(role: str) -> str:
-    return naming.role_name(role.rsplit("/", 1)[-1] if role.startswith("arn:") else role)
-
-
 def _missing_role(role: str) -> ResourceNotFound:
     return ResourceNotFound(
         f"IAM role {role!r} does not exist",
@@ -100,49 +97,67 @@ def ensure_execution_role(name: str | None = None, *, conn: Connection | None = 
     not silently reused.
     """
     conn = conn or current()
-    name = _role_name(name or conn.names.role)
+    name = naming.role_name_of(name or conn.names.role)
+    trust = render_policy(LAMBDA_TRUST_TEMPLATE, account_id=conn.account_id)
+    description = "Execution role of the inference Lambda (inference-metadata workshop)"
+    return ensure_role(conn, name, "lambda.amazonaws.com", trust, description)
+
+
+def ensure_role(conn: Connection, name: str, service: str, trust: dict[str, Any], description: str) -> str:
+    """Create role ``name`` with the trust policy ``trust`` and the kit's tags, or check the existing one; its ARN.
+
+    An existing role whose trust policy does not let ``service`` (e.g. lambda.amazonaws.com) assume
+    it is reported, not silently reused.
+    """
     iam = conn.client("iam")
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchEntity":
-            raise
-        trust = render_policy(LAMBDA_TRUST_TEMPLATE, account_id=conn.account_id)
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="Execution role of the inference Lambda (inference-metadata workshop)",
-            Tags=[{"Key": k, "Value": v} for k, v in conn.tags.items()],
-        )["Role"]
-        try:
-            iam.get_waiter("role_exists").wait(RoleName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        except WaiterError as werr:
-            raise DeploymentError(
-                f"role {name} was created but is not visible yet",
-                resource=f"role {name}",
-                fix="run the step again in a few seconds",
-            ) from werr
-        return role["Arn"]
-    trust = role.get("AssumeRolePolicyDocument", {})
-    if isinstance(trust, str):
-        trust = json.loads(trust)
-    if not _trusts_lambda(trust):
+        if aws_code(exc) != "NoSuchEntity":
+            raise aws_error(exc, f"role {name}") from exc
+        return _create_role(conn, name, trust, description)
+    if not trusts_service(role.get("AssumeRolePolicyDocument", {}), service):
         raise ResourceConflict(
-            f"role {name!r} exists but Lambda may not assume it (its trust policy does not name lambda.amazonaws.com)",
+            f"role {name!r} exists but does not trust {service} (its trust policy does not let {service} assume it)",
             resource=f"role {name}",
-            fix="use another role name (a participant prefix), or add lambda.amazonaws.com to its trust policy",
+            fix=f"use another role name (connect with a participant prefix), or add {service} to its trust policy",
         )
-    return role["Arn"]
+    return str(role["Arn"])
 
 
-def _trusts_lambda(trust: dict[str, Any]) -> bool:
-    statements = trust.get("Statement", [])
+def _create_role(conn: Connection, name: str, trust: dict[str, Any], description: str) -> str:
+    iam = conn.client("iam")
+    try:
+        role = iam.create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Description=description, Tags=tag_list(conn.tags)
+        )["Role"]
+        iam.get_waiter("role_exists").wait(RoleName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    except ClientError as exc:
+        raise aws_error(exc, f"role {name}") from exc
+    except WaiterError as exc:
+        raise DeploymentError(
+            f"role {name} was created but is not visible yet",
+            resource=f"role {name}",
+            fix="run the step again in a few seconds",
+        ) from exc
+    return str(role["Arn"])
+
+
+_ASSUME_ACTIONS = frozenset({"sts:AssumeRole", "sts:*", "*"})
+
+
+def trusts_service(document: dict[str, Any] | str, service: str) -> bool:
+    """Whether a role's trust policy lets ``service`` (e.g. sagemaker.amazonaws.com) assume the role."""
+    if isinstance(document, str):  # IAM returns it URL-encoded; boto3 usually decodes it already
+        document = json.loads(unquote(document))
+    statements = document.get("Statement", [])
     for st in statements if isinstance(statements, list) else [statements]:
-        services = st.get("Principal", {}).get("Service", [])
+        principal = st.get("Principal")
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
         services = [services] if isinstance(services, str) else services
         actions = st.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if st.get("Effect") == "Allow" and "lambda.amazonaws.com" in services and "sts:AssumeRole" in actions:
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        if st.get("Effect") == "Allow" and service in services and actions & _ASSUME_ACTIONS:
             return True
     return False
 
@@ -162,16 +177,16 @@ def attach_policy(
     keyword arguments override them. Returns the rendered document.
     """
     conn = conn or current()
-    role = _role_name(role or conn.names.role)
+    role = naming.role_name_of(role or conn.names.role)
     document = render_policy(template, **(default_values(conn) | values))
     try:
         conn.client("iam").put_role_policy(
             RoleName=role, PolicyName=policy_name(template, conn), PolicyDocument=json.dumps(document)
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "NoSuchEntity":
+        if aws_code(exc) == "NoSuchEntity":
             raise _missing_role(role) from exc
-        raise
+        raise aws_error(exc, f"role {role}") from exc
     return document
 
 
@@ -180,40 +195,41 @@ def detach_policy(
 ) -> bool:
     """Remove the inline policy put by attach_policy; False when it was not there."""
     conn = conn or current()
-    role = _role_name(role or conn.names.role)
+    role = naming.role_name_of(role or conn.names.role)
     try:
         conn.client("iam").delete_role_policy(RoleName=role, PolicyName=policy_name(template, conn))
         return True
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "NoSuchEntity":
+        if aws_code(exc) == "NoSuchEntity":
             if not _role_exists(conn, role):
                 raise _missing_role(role) from exc
             return False
-        raise
+        raise aws_error(exc, f"role {role}") from exc
 
 
 def _role_exists(conn: Connection, role: str) -> bool:
     try:
         conn.client("iam").get_role(RoleName=role)
         return True
-    except ClientError:
-        return False
+    except ClientError as exc:
+        if aws_code(exc) == "NoSuchEntity":
+            return False
+        raise aws_error(exc, f"role {role}") from exc
 
 
 def role_policies(role: str | None = None, *, conn: Connection | None = None) -> dict[str, dict[str, Any]]:
     """Every inline policy document on the role, by name."""
     conn = conn or current()
-    role = _role_name(role or conn.names.role)
+    role = naming.role_name_of(role or conn.names.role)
     iam = conn.client("iam")
     try:
         names = [
             n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role) for n in page["PolicyNames"]
         ]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "NoSuchEntity":
+        if aws_code(exc) == "NoSuchEntity":
             raise _missing_role(role) from exc
-        raise
+        raise aws_error(exc, f"role {role}") from exc
     out = {}
     for n in names:
         doc = iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
@@ -224,7 +240,7 @@ def role_policies(role: str | None = None, *, conn: Connection | None = None) ->
 def delete_role(name: str | None = None, *, conn: Connection | None = None) -> bool:
     """Delete the role and its inline policies; False when it did not exist."""
     conn = conn or current()
-    name = _role_name(name or conn.names.role)
+    name = naming.role_name_of(name or conn.names.role)
     iam = conn.client("iam")
     if not _role_exists(conn, name):
         return False

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .connect import Connection, current
-from .errors import InvalidInput, ResourceNotFound
+from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
 
 _MAX_EVENTS = 100_000  # never page through more than this in one call
 
@@ -35,14 +35,14 @@ def _events(conn: Connection, group: str, **params: Any) -> list[dict[str, Any]]
         ):
             events += page["events"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
                 f"log group {group} does not exist (yet)",
                 resource=group,
                 fix="invoke the function once: Lambda creates its log group on the first invocation "
                 "(on AWS only when the execution role may write logs: the 'logs' policy template)",
             ) from exc
-        raise
+        raise aws_error(exc, f"log group {group}") from exc
     # One order across streams, and within a stream the order the events were written in.
     return sorted(events, key=lambda e: e["timestamp"])
 

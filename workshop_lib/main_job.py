@@ -17,7 +17,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DEFAULT_REGION, ENV_ENDPOINT, ENV_PREFIX, ENV_REGION, ENV_TARGET, KIT_ROOT, NOTEBOOKS_DIR, TARGETS
+from .config import (
+    DEFAULT_REGION,
+    DEFAULT_TARGET,
+    ENV_PREFIX,
+    ENV_REGION,
+    ENV_TARGET,
+    ENV_WORKSHOP_ENDPOINT,
+    KIT_ROOT,
+    NOTEBOOKS_DIR,
+    TARGETS,
+)
 from .errors import WorkshopError
 
 BUILD_DIR = KIT_ROOT / "build"
@@ -172,12 +182,12 @@ def lab(region: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop_lib workshop", description=__doc__)
-    parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or "local")
+    parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or DEFAULT_TARGET)
     parser.add_argument("--region", default=os.environ.get(ENV_REGION) or DEFAULT_REGION)
     parser.add_argument("--prefix", default=os.environ.get(ENV_PREFIX, ""))
     parser.add_argument(
         "--endpoint",
-        default=os.environ.get(ENV_ENDPOINT, ""),
+        default=os.environ.get(ENV_WORKSHOP_ENDPOINT, ""),
         help="an existing SageMaker endpoint to use instead of deploying the kit's model",
     )
     parser.add_argument("--only", nargs="*", help="run only the notebooks whose names start with these")

@@ -11,8 +11,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError, WaiterError
 
 from . import naming
+from .config import tag_list
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound
+from .errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound, aws_code, aws_error
 
 SEED_COLUMNS = ["requestId", "timestamp", "modelName", "inputData", "prediction", "latencyMs"]
 _deserialize = TypeDeserializer().deserialize
@@ -30,7 +31,7 @@ def _table_spec(conn: Connection) -> dict[str, Any]:
         "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
         "BillingMode": "PAY_PER_REQUEST",
         "GlobalSecondaryIndexes": [_index_spec(conn)],
-        "Tags": [{"Key": k, "Value": v} for k, v in conn.tags.items()],
+        "Tags": tag_list(conn.tags),
     }
 
 
@@ -51,9 +52,9 @@ def describe_table(conn: Connection | None = None) -> dict[str, Any] | None:
     try:
         return conn.client("dynamodb").describe_table(TableName=conn.names.table)["Table"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             return None
-        raise
+        raise aws_error(exc, f"table {conn.names.table}") from exc
 
 
 def create_metadata_table(conn: Connection | None = None) -> dict[str, Any]:
@@ -70,8 +71,8 @@ def create_metadata_table(conn: Connection | None = None) -> dict[str, Any]:
         try:
             ddb.create_table(**_table_spec(conn))
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceInUseException":  # created meanwhile by another run
-                raise
+            if aws_code(exc) != "ResourceInUseException":  # created meanwhile by another run
+                raise aws_error(exc, f"table {name}") from exc
     else:
         _check_key_schema(conn, table)
     _wait_active(conn)
@@ -131,9 +132,9 @@ def delete_metadata_table(conn: Connection | None = None) -> bool:
     try:
         conn.client("dynamodb").delete_table(TableName=conn.names.table)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             return False
-        raise
+        raise aws_error(exc, f"table {conn.names.table}") from exc
     conn.client("dynamodb").get_waiter("table_not_exists").wait(
         TableName=conn.names.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
     )
@@ -187,8 +188,23 @@ def query_inferences(
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InvalidInput(f"limit={limit!r} must be a positive whole number", resource="limit")
     now = datetime.now(UTC)
-    lo, hi = _bound(since, "since", now), _bound(until, "until", now)
-    ddb = conn.client("dynamodb")
+    operation, kwargs = _history_request(conn, model, _bound(since, "since", now), _bound(until, "until", now))
+    pages = _pages(conn.client("dynamodb"), operation, kwargs, limit if operation == "query" else None)
+    try:
+        items = [{k: _deserialize(v) for k, v in item.items()} for item in pages]
+    except ClientError as exc:
+        if aws_code(exc) == "ResourceNotFoundException":
+            raise ResourceNotFound(
+                f"table {conn.names.table!r} does not exist",
+                resource=f"table {conn.names.table}",
+                fix="create it with create_metadata_table() (section 8.1)",
+            ) from exc
+        raise aws_error(exc, f"table {conn.names.table}") from exc
+    return to_frame(items, limit)
+
+
+def _history_request(conn: Connection, model: str | None, lo: str | None, hi: str | None) -> tuple[str, dict[str, Any]]:
+    """The DynamoDB operation and its arguments: a Query on the history index for one model, else a Scan."""
     names = {"#ts": "timestamp"}
     values: dict[str, Any] = {}
     cond = []
@@ -198,40 +214,28 @@ def query_inferences(
     if hi:
         cond.append("#ts <= :hi")
         values[":hi"] = {"S": hi}
-    if model is not None:
-        values[":m"] = {"S": model}
-        # A key condition allows one condition on the sort key: BETWEEN when both bounds are given.
-        sort_key = ["#ts BETWEEN :lo AND :hi"] if lo and hi else cond
-        kwargs: dict[str, Any] = {
-            "TableName": conn.names.table,
-            "IndexName": conn.names.history_index,
-            "KeyConditionExpression": " AND ".join(["modelName = :m", *sort_key]),
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-        }
-        if cond:
-            kwargs["ExpressionAttributeNames"] = names
-        pages = _pages(ddb, "query", kwargs, limit)
-    else:
-        kwargs = {"TableName": conn.names.table}
+    if model is None:
+        kwargs: dict[str, Any] = {"TableName": conn.names.table}
         if cond:
             kwargs |= {
                 "FilterExpression": " AND ".join(cond),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
-        pages = _pages(ddb, "scan", kwargs, None)
-    try:
-        items = [{k: _deserialize(v) for k, v in item.items()} for item in pages]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise ResourceNotFound(
-                f"table {conn.names.table!r} does not exist",
-                resource=f"table {conn.names.table}",
-                fix="create it with create_metadata_table() (section 8.1)",
-            ) from exc
-        raise
-    return to_frame(items, limit)
+        return "scan", kwargs
+    values[":m"] = {"S": model}
+    # A key condition allows one condition on the sort key: BETWEEN when both bounds are given.
+    sort_key = ["#ts BETWEEN :lo AND :hi"] if lo and hi else cond
+    kwargs = {
+        "TableName": conn.names.table,
+        "IndexName": conn.names.history_index,
+        "KeyConditionExpression": " AND ".join(["modelName = :m", *sort_key]),
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+    }
+    if cond:
+        kwargs["ExpressionAttributeNames"] = names
+    return "query", kwargs
 
 
 def _pages(ddb: Any, operation: str, kwargs: dict[str, Any], limit: int | None) -> Any:

@@ -1,11 +1,20 @@
-"""Validation of the names and values AWS accepts, checked before any call is made."""
+"""Validation of the names and values the kit and AWS accept, checked before any call is made.
+
+The one home of validation: targets, regions, participant prefixes, and the names of functions, roles,
+tables, endpoints and environment variables. Each check returns the value when it is usable and raises
+InvalidInput naming the problem otherwise.
+"""
 
 from __future__ import annotations
 
 import re
 
+from .config import TARGETS
 from .errors import InvalidInput
 
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")  # us-east-1, us-gov-west-1, eu-isoe-west-1
+_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
@@ -36,6 +45,49 @@ RESERVED_ENV_NAMES = frozenset(
 ENV_VARS_MAX_BYTES = 4096  # Lambda's limit on all of a function's environment variables together
 
 
+def target(value: str) -> str:
+    """A target name ("local" or "aws"), lower-cased and stripped."""
+    clean = value.strip().lower() if isinstance(value, str) else value
+    if clean not in TARGETS:
+        raise InvalidInput(f"unknown target {value!r}", resource="target", fix=f"use one of {', '.join(TARGETS)}")
+    return clean
+
+
+def region(value: str) -> str:
+    """An AWS region name in AWS's form (us-east-1, eu-west-3, us-gov-west-1, ...)."""
+    if not isinstance(value, str) or not _REGION.match(value):
+        raise InvalidInput(
+            f"{value!r} is not an AWS region name",
+            resource="region",
+            fix="use a region code such as 'us-east-1' or 'eu-west-1' (lower case, as the AWS console shows it)",
+        )
+    return value
+
+
+def participant_prefix(prefix: str) -> str:
+    """A participant prefix usable in every resource name ("" for none)."""
+    if prefix and (not isinstance(prefix, str) or not _PREFIX.match(prefix)):
+        raise InvalidInput(
+            f"participant prefix {prefix!r} is not usable: use 1 to 16 lower-case letters, digits or "
+            "hyphens, starting with a letter (for example 'alice' or 'team-7')",
+            resource="prefix",
+            fix="choose another participant prefix",
+        )
+    return prefix
+
+
+def endpoint_name(name: str) -> str:
+    """A SageMaker endpoint name AWS would accept ("" for none)."""
+    if name and (not isinstance(name, str) or not _ENDPOINT_NAME.match(name)):
+        raise InvalidInput(
+            f"{name!r} is not a SageMaker endpoint name: up to 63 letters, digits and hyphens, "
+            "starting with a letter or digit",
+            resource="endpoint",
+            fix="use the name the SageMaker console shows",
+        )
+    return name
+
+
 def function_name(name: str) -> str:
     if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
         raise InvalidInput(
@@ -54,6 +106,11 @@ def role_name(name: str) -> str:
             fix="use 1 to 64 letters, digits or the characters +=,.@_-",
         )
     return name
+
+
+def role_name_of(role: str) -> str:
+    """The checked role name in a role name or a role ARN (``arn:aws:iam::123456789012:role/path/name``)."""
+    return role_name(role.rsplit("/", 1)[-1] if isinstance(role, str) and role.startswith("arn:") else role)
 
 
 def table_name(name: str) -> str:

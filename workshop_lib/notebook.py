@@ -11,13 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkshopError
+from .errors import StepFailed
 
 RECORD_MIMETYPE = "application/vnd.workshop.record+json"
-
-
-class StepFailed(WorkshopError, AssertionError):
-    """A notebook step's check did not hold."""
 
 
 def check(condition: object, success: str, failure: str | None = None, *, fix: str | None = None) -> None:

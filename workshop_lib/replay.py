@@ -25,7 +25,8 @@ from botocore.exceptions import ClientError
 
 from . import naming
 from .connect import Connection, current
-from .errors import InvalidInput, ResourceNotFound, WorkshopError
+from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .metadata import iso_timestamp
 
 REPLAY_MARKER = "inference-record/v1"  # inference_support.REPLAY_MARKER (a test keeps the two equal)
 FILTER_PATTERN = '{ $.replay = "inference-record/v1" }'
@@ -80,8 +81,7 @@ def replay_unrecorded(
     records, invalid = _marked_records(conn, log_group, since_minutes)
     written: list[str] = []
     present = 0
-    replayed_at = datetime.now(UTC)
-    stamp = replayed_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{replayed_at.microsecond // 1000:03d}Z"
+    stamp = iso_timestamp(datetime.now(UTC))
     for request_id, (line_table, item) in records.items():
         target = table or line_table
         if _put_if_absent(conn, target, {**item, "replayedAt": {"S": stamp}}):
@@ -118,13 +118,13 @@ def _marked_records(
                     continue
                 records.setdefault(record[1]["requestId"]["S"], record)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
                 f"log group {log_group} does not exist",
                 resource=f"log group {log_group}",
                 fix="check the function name and the participant prefix; the group appears after the first invocation",
             ) from exc
-        raise
+        raise aws_error(exc, f"log group {log_group}") from exc
     return records, invalid
 
 
@@ -159,18 +159,18 @@ def _put_if_absent(conn: Connection, table: str, item: dict[str, Any]) -> bool:
         )
         return True
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "ConditionalCheckFailedException":
+        if aws_code(exc) == "ConditionalCheckFailedException":
             return False
         request_id = item["requestId"]["S"]
-        if code == "ResourceNotFoundException":
+        if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
                 f"table {table!r} does not exist, so item {request_id} cannot be replayed into it",
                 resource=f"table {table}",
                 fix="create the table (create_metadata_table()), or pass table= the right one, then replay again",
             ) from exc
-        raise WorkshopError(
-            f"replaying item {request_id} into table {table} failed: {code}: {exc.response['Error'].get('Message')}",
-            resource=f"table {table}",
+        raise aws_error(
+            exc,
+            f"table {table}",
+            message=f"replaying item {request_id} into table {table} failed: {aws_code(exc)}: {aws_message(exc)}",
             fix="fix the cause, then run replay_unrecorded() again (items already written are not written twice)",
         ) from exc
