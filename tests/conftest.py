@@ -12,8 +12,7 @@ from moto import mock_aws
 
 from workshop_lib.config import ENV_STATE_DIR, LOCAL_ACCOUNT_ID, ResourceNames
 from workshop_lib.connect import Connection
-from workshop_lib.local import lifecycle
-from workshop_lib.local.state import CloudState
+from workshop_lib.local import CloudState, lifecycle
 
 connect_module = importlib.import_module("workshop_lib.connect")  # the module (the package exports the function)
 

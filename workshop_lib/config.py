@@ -13,6 +13,8 @@ ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
 ENV_ENDPOINT = "WORKSHOP_ENDPOINT"  # an existing SageMaker endpoint to use instead of the kit's own
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
+ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # local Lambda workers: "kit" (default) or "awslambdaric"
+ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # local Lambda: invocations per function at once (default 4)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
