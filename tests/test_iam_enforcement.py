@@ -38,8 +38,9 @@ from workshop_lib.config import (
 )
 from workshop_lib.deploy import package
 from workshop_lib.local import CloudState
-from workshop_lib.local.core.moto_seam import MOTO_VERSIONS, InvalidCredentials, MotoIdentities, Principal
+from workshop_lib.local.core.moto_seam import MOTO_VERSIONS, MotoIdentities
 from workshop_lib.local.core.policy import Decision
+from workshop_lib.local.core.records import InvalidCredentials, Principal
 from workshop_lib.local.core.signing import Credential, credential_of
 from workshop_lib.local.iam.actions import Check, describe_call
 from workshop_lib.local.iam.enforcement import denial_message, role_decision

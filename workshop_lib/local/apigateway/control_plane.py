@@ -18,7 +18,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..core.moto_seam import MotoBackends, MotoDispatcher, StageRecord
+from ..core.moto_seam import MotoBackends, MotoDispatcher
+from ..core.records import StageRecord
 from .models import FrozenDeployment, freeze
 
 log = logging.getLogger("workshop_lib.local.apigateway")

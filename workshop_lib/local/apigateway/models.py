@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.moto_seam import ApiDefinition
+from ..core.records import ApiDefinition
 
 DEFAULT_TIMEOUT_MS = 29_000  # the integration timeout unless the integration sets timeoutInMillis
 

@@ -14,7 +14,8 @@ from urllib.parse import quote, unquote
 from werkzeug.wrappers import Request, Response
 
 from ..core.context import CloudContext
-from ..core.moto_seam import FunctionNotFound, MotoBackends, MotoDispatcher
+from ..core.moto_seam import MotoBackends, MotoDispatcher
+from ..core.records import FunctionNotFound
 from .exceptions import NoSuchKey
 
 _GET_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)/?$")

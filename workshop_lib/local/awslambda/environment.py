@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ...config import ENV_LAMBDA_RUNTIME_CLIENT
 from ...naming import RESERVED_ENV_NAMES
-from ..core.moto_seam import TemporaryCredentials
+from ..core.records import TemporaryCredentials
 from .exceptions import InvalidZipFileException, RuntimeClientUnavailable
 from .models import FunctionSpec
 

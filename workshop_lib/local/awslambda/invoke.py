@@ -32,8 +32,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..core.context import CloudContext
-from ..core.moto_seam import FunctionNotFound, MotoBackends
+from ..core.moto_seam import MotoBackends
 from ..core.policy import Decision, PolicyRequest, decide
+from ..core.records import FunctionNotFound
 from .environment import check_runtime_client
 from .exceptions import (
     InvalidParameterValueException,

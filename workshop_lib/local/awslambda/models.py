@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from ..core.moto_seam import StoredFunction
+from ..core.records import StoredFunction
 
 # A function as the Lambda API stored it (configuration and package): what a worker is built from. Two specs are
 # equal when code and configuration are the same, so a change of either retires the warm workers.

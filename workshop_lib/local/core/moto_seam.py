@@ -22,7 +22,6 @@ import io
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto.backends import get_backend
@@ -35,6 +34,21 @@ from moto.core.utils import utcnow
 from moto.iam.exceptions import NotFoundException
 from moto.moto_server.werkzeug_app import DEFAULT_SERVICE_REGION, DomainDispatcherApplication, create_backend_app
 from werkzeug.wrappers import Request, Response
+
+from .records import (
+    ApiDefinition,
+    EndpointRecord,
+    FunctionNotFound,
+    IntegrationRecord,
+    InvalidCredentials,
+    MethodRecord,
+    ModelRecord,
+    Principal,
+    ResourceRecord,
+    StageRecord,
+    StoredFunction,
+    TemporaryCredentials,
+)
 
 MOTO_VERSIONS = ">=5.2,<5.3"
 WORKSHOP_SERVICES = ("apigateway", "lambda", "dynamodb", "sagemaker", "iam", "sts", "logs", "s3", "cloudwatch")
@@ -126,102 +140,6 @@ def start_warmup() -> threading.Thread:
     thread = threading.Thread(target=import_all, name="moto-warmup", daemon=True)
     thread.start()
     return thread
-
-
-# --- Records the services read ----------------------------------------------------------------------------------
-
-
-class FunctionNotFound(LookupError):
-    """moto has no such function (or version); the message is moto's."""
-
-
-@dataclass(frozen=True)
-class StoredFunction:
-    """A Lambda function as stored: what a worker is built from. Equal when code and configuration are."""
-
-    name: str
-    arn: str
-    version: str
-    handler: str
-    runtime: str
-    memory_mb: int
-    timeout_s: float
-    environment: tuple[tuple[str, str], ...]
-    role_arn: str
-    code_sha256: str
-    code_digest: str
-    region: str
-    account_id: str
-    reserved_concurrency: int | None = None
-    layers: tuple[str, ...] = ()
-    package_type: str = "Zip"
-    code: bytes = field(default=b"", repr=False, compare=False)
-    policy: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)  # resource policy statements
-
-
-@dataclass(frozen=True)
-class TemporaryCredentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-
-
-@dataclass(frozen=True)
-class IntegrationRecord:
-    type: str
-    uri: str
-    http_method: str | None
-    timeout_ms: int | None
-    credentials: str | None
-
-
-@dataclass(frozen=True)
-class MethodRecord:
-    http_method: str
-    authorization_type: str
-    api_key_required: bool
-    integration: IntegrationRecord | None
-
-
-@dataclass(frozen=True)
-class ResourceRecord:
-    resource_id: str
-    parent_id: str | None
-    path_part: str
-    methods: tuple[MethodRecord, ...]
-
-
-@dataclass(frozen=True)
-class ApiDefinition:
-    """What a REST API defines now (what a deployment freezes)."""
-
-    api_id: str
-    resources: tuple[ResourceRecord, ...]
-    binary_media_types: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class StageRecord:
-    deployment_id: str
-    variables: dict[str, str]
-    deployed: bool  # the stage's deployment exists
-    execute_api_disabled: bool
-
-
-@dataclass(frozen=True)
-class EndpointRecord:
-    arn: str
-    status: str
-    config_name: str
-    version: tuple[Any, ...]  # changes when the endpoint is recreated or updated
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    name: str
-    variant: str
-    model_data_url: str
-    environment: dict[str, str]
 
 
 def api_definition(api: Any) -> ApiDefinition:
@@ -419,34 +337,8 @@ class MotoBackends:
         obj = self.backend("s3", "global").get_object(bucket, key)
         return None if obj is None else bytes(obj.value)
 
-    # IAM
-    def iam_entity_exists(self, kind: str, name: str) -> bool:
-        iam = self.backend("iam")
-        try:
-            iam.get_role(name) if kind == "role" else iam.get_user(name)
-        except Exception:  # noqa: BLE001 - moto raises its own not-found type
-            return False
-        return True
-
 
 # --- IAM and STS: who is calling, and their policies ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The identity behind an access key: an assumed role or an IAM user."""
-
-    kind: str  # "role" or "user"
-    name: str  # role name or user name
-    arn: str  # the ARN AWS names in its messages (assumed-role session ARN, or user ARN)
-
-
-class InvalidCredentials(Exception):
-    """The access key is not known, not active, or the session token is not the key's own."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "unknown-key" or "bad-token"
 
 
 class MotoIdentities:
@@ -485,6 +377,15 @@ class MotoIdentities:
         if not keys or keys[0].status != "Active":
             raise InvalidCredentials("unknown-key")
         return Principal("user", user.name, user.arn)
+
+    def exists(self, kind: str, name: str) -> bool:
+        """Whether a role (kind "role") or user of this name exists."""
+        iam = self._iam()
+        try:
+            iam.get_role(name) if kind == "role" else iam.get_user(name)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found type
+            return False
+        return True
 
     def documents(self, principal: Principal) -> list[str]:
         """The principal's policy documents, read fresh: inline and attached (and its groups' for a user)."""

@@ -83,8 +83,9 @@ from werkzeug.wrappers import Request
 from ...config import LOCAL_ADMIN_ACCESS_KEY
 from ..core.context import CloudContext
 from ..core.errors import ServiceError
-from ..core.moto_seam import InvalidCredentials, MotoBackends, MotoIdentities, Principal
+from ..core.moto_seam import MotoBackends, MotoIdentities
 from ..core.policy import Decision, evaluate
+from ..core.records import InvalidCredentials, Principal
 from ..core.signing import credential_of
 from .actions import describe_call, query_action
 from .exceptions import (

@@ -16,8 +16,9 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request, Response
 
-from ..core.moto_seam import MotoBackends, MotoIdentities, Principal
+from ..core.moto_seam import MotoBackends, MotoIdentities
 from ..core.policy import Decision, evaluate
+from ..core.records import Principal
 from ..core.signing import signed_service
 from .exceptions import IamApiError, InvalidInput, NoSuchEntity, ValidationError
 
@@ -61,7 +62,7 @@ class IamSimulation:
         if kind not in ("role", "user") or not name:
             raise InvalidInput(f"Invalid ARN: {source}. Use the ARN of an IAM user or role.")
         name = name.rsplit("/", 1)[-1]  # a path may precede the name
-        if not self.backends.iam_entity_exists(kind, name):
+        if not self.identities.exists(kind, name):
             raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
         documents = self.identities.documents(Principal(kind, name, ""))
         members = [_result(a, r, evaluate(documents, a, r)) for a in actions for r in resources]

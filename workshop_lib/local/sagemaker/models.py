@@ -25,7 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..core.moto_seam import EndpointRecord, MotoBackends
+from ..core.moto_seam import MotoBackends
+from ..core.records import EndpointRecord
 from .exceptions import ModelLoadError
 
 JSON = "application/json"
