@@ -156,8 +156,7 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     try:
         return _time(call, n)
     finally:
-        for plane in ctx.planes:
-            plane.close()
+        app.close()
 
 
 def main() -> None:

@@ -34,20 +34,6 @@ identity-based policy"); " on resource: ..." is left out when the resource is "*
 Calls mapped to an action and resource ARN: see ``actions.py`` (and docs/iam-enforcement.md for the full table).
 The decision itself is the one policy engine's (``core/policy.py``).
 
-Calls mapped, in short (see docs/iam-enforcement.md for the full table)
-- DynamoDB: every operation with a TableName (table ARN, ``/index/{name}`` with IndexName), BatchWriteItem and
-  BatchGetItem per table, TransactWriteItems / TransactGetItems per item (PutItem, UpdateItem, DeleteItem,
-  ConditionCheckItem, GetItem), ListTables on ``table/*``, ResourceArn for tagging.
-- SageMaker runtime InvokeEndpoint(Async) on ``endpoint/{lower-cased name}``; control-plane calls with an
-  EndpointName / EndpointConfigName / ModelName on that ARN.
-- CloudWatch Logs: stream calls (CreateLogStream, PutLogEvents, GetLogEvents, DeleteLogStream) on
-  ``log-group:{group}:log-stream:{stream}``; other group calls (CreateLogGroup, FilterLogEvents,
-  DescribeLogStreams, ...) on ``log-group:{group}:log-stream:`` and DescribeLogGroups on
-  ``log-group::log-stream:``, which is how AWS evaluates them (hence policies use ``log-group:{group}:*``).
-- S3 object calls on ``arn:aws:s3:::{bucket}/{key}``, bucket calls on ``arn:aws:s3:::{bucket}``.
-- Lambda Invoke (and a few control calls) on ``function:{name}[:{qualifier}]``.
-- STS AssumeRole on the role ARN.
-
 Calls not mapped
 - A call whose action can be named from the request (JSON protocol ``X-Amz-Target``, query protocol
   ``Action=``) but whose resource is not mapped above (CloudWatch PutMetricData, IAM, SNS, ...) is evaluated

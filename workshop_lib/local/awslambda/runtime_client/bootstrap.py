@@ -1,6 +1,6 @@
 """The kit's portable Python runtime client for Lambda workers (standard library only).
 
-Run by file path, ``python lambda_bootstrap.py <module.function>``, inside a worker process whose
+Run by file path, ``python bootstrap.py <module.function>``, inside a worker process whose
 environment AWS_LAMBDA_RUNTIME_API points at the local cloud's Runtime API (2018-06-01). It
 reproduces the observable behaviour of AWS's own runtime interface client, ``awslambdaric``
 (which ships Linux wheels only): the handler lookup and its ``Runtime.*`` init error types and
