@@ -34,7 +34,7 @@ from workshop_lib.local.apigateway.events import EventInput, RequestIds, build_e
 from workshop_lib.local.apigateway.exceptions import MalformedProxyResponse
 from workshop_lib.local.apigateway.models import find_route
 from workshop_lib.local.apigateway.models import freeze as freeze_definition
-from workshop_lib.local.apigateway.responses import parse_proxy_response
+from workshop_lib.local.apigateway.proxy import parse_proxy_response
 from workshop_lib.local.core.moto_seam import api_definition
 from workshop_lib.local.core.router import RAW_HEADERS_ENVIRON_KEY
 

@@ -1,7 +1,7 @@
 """The local API Gateway (REST APIs): stages served as deployed, with Lambda proxy integrations.
 
-- ``service.py``: the stage requests and the service's entry point; ``control_plane.py``: deployments frozen as
-  they are made, and the binaryMediaTypes moto drops;
+- ``responses.py``: the service on the wire (stage requests, and the control-plane calls it completes);
+- ``control_plane.py``: deployments frozen as they are made, and the binaryMediaTypes moto drops;
 - ``models.py``: what a deployment froze, and routing; ``events.py``: the v1 proxy event;
-- ``responses.py``: the proxy response to HTTP; ``exceptions.py``: what a stage answers itself.
+- ``proxy.py``: the function's proxy response to HTTP; ``exceptions.py``: what a stage answers itself.
 """

@@ -7,13 +7,13 @@ A new emulated service is one more line in ``build_router`` (see docs/architectu
 
 from __future__ import annotations
 
-from ..apigateway.service import ApiGatewayService
+from ..apigateway.responses import ApiGatewayService
 from ..awslambda.control_plane import LambdaCodeLocation
 from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.responses import LambdaInvokeApi
 from ..iam.enforcement import IamEnforcement
 from ..iam.simulation import IamSimulation
-from ..sagemaker.service import SageMakerRuntimeService
+from ..sagemaker.responses import SageMakerRuntimeService
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher
 from .router import Router
