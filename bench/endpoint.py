@@ -129,11 +129,11 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     from werkzeug.test import Client
 
     from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY
-    from workshop_lib.local import server
-    from workshop_lib.local.edge import CloudContext
+    from workshop_lib.local.core.context import CloudContext
+    from workshop_lib.local.core.wiring import build_router
 
     ctx = CloudContext(port=1, account_id=LOCAL_ACCOUNT_ID, region=REGION, work_dir=workdir)
-    app = server.build(ctx)
+    app = build_router(ctx)
     s3 = get_backend("s3")[LOCAL_ACCOUNT_ID]["global"]
     s3.create_bucket("bench-wsgi-artifacts", REGION)
     s3.put_object("bench-wsgi-artifacts", "model.tar.gz", artifact.read_bytes())
@@ -156,8 +156,7 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     try:
         return _time(call, n)
     finally:
-        for plane in ctx.planes:
-            plane.close()
+        app.close()
 
 
 def main() -> None:

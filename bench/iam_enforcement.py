@@ -23,7 +23,7 @@ import boto3
 
 from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, POLICIES_DIR
 from workshop_lib.local import lifecycle
-from workshop_lib.local.iam_enforcement import Decision, evaluate
+from workshop_lib.local.core.policy import Decision, evaluate
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

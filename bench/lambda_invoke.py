@@ -166,14 +166,16 @@ def _edge_floor(port: int, count: int) -> float:
 def _plane_in_process(count: int) -> float:
     """The Lambda data plane and its worker, called in this process (no HTTP, no edge, no boto3)."""
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
-    from workshop_lib.local.edge import CloudContext
-    from workshop_lib.local.lambda_plane import LambdaDataPlane
+    from workshop_lib.local.awslambda.invoke import LambdaDataPlane
+    from workshop_lib.local.core.context import CloudContext
+    from workshop_lib.local.core.moto_seam import MotoBackends
 
     work_dir = Path(tempfile.mkdtemp(prefix="bench-lambda-plane-"))
     ctx = CloudContext(port=1, account_id="123456789012", region=REGION, work_dir=work_dir)
-    role = ctx.backend("iam").create_role("bench", "{}", "/", None, "", [], None)
+    backends = MotoBackends(ctx.account_id, ctx.region)
+    role = backends.backend("iam").create_role("bench", "{}", "/", None, "", [], None)
     code = base64.b64encode(package({"app.py": HANDLER})).decode()
-    ctx.backend("lambda").create_function(
+    backends.backend("lambda").create_function(
         {
             "FunctionName": "f",
             "Runtime": "python3.11",
@@ -182,7 +184,7 @@ def _plane_in_process(count: int) -> float:
             "Code": {"ZipFile": code},
         }
     )
-    plane = LambdaDataPlane(ctx)
+    plane = LambdaDataPlane(ctx, backends)
     try:
         payload = json.dumps(EVENT).encode()
         return _pct(_timed(lambda: plane.invoke("f", payload), count), 0.5)

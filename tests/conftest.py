@@ -11,8 +11,7 @@ from moto import mock_aws
 
 from workshop_lib.config import ENV_STATE_DIR, LOCAL_ACCOUNT_ID, ResourceNames
 from workshop_lib.connect import Connection, connect, use
-from workshop_lib.local import lifecycle
-from workshop_lib.local.state import CloudState
+from workshop_lib.local import CloudState, lifecycle
 
 REGION = "us-east-1"
 EVENTS_DIR = Path(__file__).parent / "events"

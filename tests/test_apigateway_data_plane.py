@@ -30,7 +30,13 @@ from workshop_lib import api
 from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.deploy import package
-from workshop_lib.local import apigateway as gw
+from workshop_lib.local.apigateway.events import EventInput, RequestIds, build_event, is_binary, request_header_lines
+from workshop_lib.local.apigateway.exceptions import MalformedProxyResponse
+from workshop_lib.local.apigateway.models import find_route
+from workshop_lib.local.apigateway.models import freeze as freeze_definition
+from workshop_lib.local.apigateway.proxy import parse_proxy_response
+from workshop_lib.local.core.moto_seam import api_definition
+from workshop_lib.local.core.router import RAW_HEADERS_ENVIRON_KEY
 
 REGION = "us-east-1"
 REFERENCE_EVENT = Path(__file__).parent / "events" / "apigateway-rest-proxy.json"
@@ -55,6 +61,11 @@ class _Api:
     def __init__(self, resources, binary=()):
         self.id, self.binaryMediaTypes = "api1", list(binary)
         self.resources = {r.id: r for r in resources}
+
+
+def freeze(api, deployment_id):
+    """What a deployment of ``api`` (moto's RestAPI, or the stand-in above) froze."""
+    return freeze_definition(api_definition(api), deployment_id)
 
 
 TREE = _Api(
@@ -83,33 +94,33 @@ TREE = _Api(
     ],
 )
 def test_find_route__most_specific_resource_with_the_method(method, path, resource, params):
-    deployment = gw.freeze(TREE, "d1")
-    route = gw.find_route(deployment.root, [p for p in path.split("/") if p], method)
+    deployment = freeze(TREE, "d1")
+    route = find_route(deployment.root, [p for p in path.split("/") if p], method)
     assert route is not None
     assert (route.node.path, route.path_parameters) == (resource, params)
 
 
 @pytest.mark.parametrize(("method", "path"), [("POST", "/users/me"), ("GET", "/files"), ("GET", "/nope"), ("PUT", "/")])
 def test_find_route__no_resource_with_that_method_is_none(method, path):
-    deployment = gw.freeze(TREE, "d1")
-    assert gw.find_route(deployment.root, [p for p in path.split("/") if p], method) is None
+    deployment = freeze(TREE, "d1")
+    assert find_route(deployment.root, [p for p in path.split("/") if p], method) is None
 
 
 def test_freeze__reads_binary_media_types_escaped_or_not():
-    assert gw.freeze(TREE, "d1").binary_media_types == ("image/png", "application/*")
-    assert gw.is_binary("image/png", ("image/png",)) and gw.is_binary("application/pdf; x=1", ("application/*",))
-    assert not gw.is_binary("text/plain", ("image/*",)) and gw.is_binary("", ("*/*",))
+    assert freeze(TREE, "d1").binary_media_types == ("image/png", "application/*")
+    assert is_binary("image/png", ("image/png",)) and is_binary("application/pdf; x=1", ("application/*",))
+    assert not is_binary("text/plain", ("image/*",)) and is_binary("", ("*/*",))
 
 
 def _event_for(environ_kwargs, raw_headers=None, body=b"", binary=()):
     environ = EnvironBuilder(**environ_kwargs).get_environ()
     if raw_headers is not None:
-        environ[gw.RAW_HEADERS_ENVIRON_KEY] = raw_headers
+        environ[RAW_HEADERS_ENVIRON_KEY] = raw_headers
     request = Request(environ)
-    deployment = gw.freeze(TREE, "d1")
-    route = gw.find_route(deployment.root, ["users", "42"], "GET")
-    return gw.build_event(
-        gw.EventInput(
+    deployment = freeze(TREE, "d1")
+    route = find_route(deployment.root, ["users", "42"], "GET")
+    return build_event(
+        EventInput(
             api_id="api1",
             stage="prod",
             account_id="123456789012",
@@ -118,7 +129,7 @@ def _event_for(environ_kwargs, raw_headers=None, body=b"", binary=()):
             http_method="GET",
             path="/users/42",
             query=environ["QUERY_STRING"],
-            header_lines=gw.request_header_lines(request),
+            header_lines=request_header_lines(request),
             body=body,
             source_ip="198.51.100.7",
             protocol="HTTP/1.1",
@@ -126,7 +137,7 @@ def _event_for(environ_kwargs, raw_headers=None, body=b"", binary=()):
             route=route,
             stage_variables={},
             binary_media_types=tuple(binary),
-            ids=gw.RequestIds.new(),
+            ids=RequestIds.new(),
         )
     )
 
@@ -157,7 +168,7 @@ def test_build_event__binary_body_is_base64():
 
 
 def test_request_time__is_apigateways_format():
-    ids = gw.RequestIds("r", "e", "t", 1759314030123)
+    ids = RequestIds("r", "e", "t", 1759314030123)
     assert ids.request_time == "01/Oct/2025:10:20:30 +0000"
 
 
@@ -177,14 +188,14 @@ def test_request_time__is_apigateways_format():
     ],
 )
 def test_parse_proxy_response__malformed_is_refused(payload):
-    with pytest.raises(gw.MalformedProxyResponse):
-        gw.parse_proxy_response(payload)
+    with pytest.raises(MalformedProxyResponse):
+        parse_proxy_response(payload)
 
 
 def test_parse_proxy_response__defaults_and_merged_headers():
-    empty = gw.parse_proxy_response(b"{}")
+    empty = parse_proxy_response(b"{}")
     assert (empty.status, empty.headers, empty.body, empty.is_base64) == (200, [], "", False)
-    resp = gw.parse_proxy_response(
+    resp = parse_proxy_response(
         json.dumps(
             {
                 "statusCode": "201",
@@ -196,33 +207,6 @@ def test_parse_proxy_response__defaults_and_merged_headers():
     )
     assert resp.status == 201
     assert resp.headers == [("X-A", "1"), ("X-B", "m1"), ("X-B", "m2"), ("X-Flag", "true")]
-
-
-SOURCE = "arn:aws:execute-api:us-east-1:123456789012:api1/prod/POST/inference"
-
-
-def _statement(source_pattern=None, principal=None, effect="Allow", action="lambda:InvokeFunction"):
-    st = {"Effect": effect, "Action": action, "Principal": principal or {"Service": "apigateway.amazonaws.com"}}
-    if source_pattern:
-        st["Condition"] = {"ArnLike": {"AWS:SourceArn": source_pattern}}
-    return st
-
-
-@pytest.mark.parametrize(
-    ("statements", "allowed"),
-    [
-        ([], False),
-        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*/POST/inference")], True),
-        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*")], True),
-        ([_statement("arn:aws:execute-api:us-east-1:123456789012:api1/*/GET/inference")], False),
-        ([_statement("arn:aws:execute-api:us-east-1:123456789012:other/*")], False),
-        ([_statement(principal={"Service": "events.amazonaws.com"})], False),
-        ([_statement(action="lambda:*")], True),
-        ([_statement(), _statement(effect="Deny")], False),
-    ],
-)
-def test_policy_allows_apigateway__principal_action_and_source_arn(statements, allowed):
-    assert gw.policy_allows_apigateway(statements, SOURCE, "123456789012") is allowed
 
 
 # --- End to end on the local cloud -----------------------------------------------------------------------

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from workshop_lib.local.http_server import WSGIServer, parse_head
-from workshop_lib.local.server import _environ_hook
+from workshop_lib.local.core.http_server import WSGIServer, parse_head
+from workshop_lib.local.core.server import environ_hook
 
 RAW_KEY = "test.raw_headers"
 
@@ -154,7 +154,7 @@ def test_environ__path_is_percent_decoded_and_raw_uri_kept(served):
 
 def test_environ_hook__keeps_s3_metadata_headers_with_underscores_as_moto_does():
     environ: dict[str, Any] = {}
-    _environ_hook(environ, [("x-amz-meta-my_key", "v1"), ("x-amz-meta-other_key", "v2"), ("X-Amz-Meta-Other-Key", "d")])
+    environ_hook(environ, [("x-amz-meta-my_key", "v1"), ("x-amz-meta-other_key", "v2"), ("X-Amz-Meta-Other-Key", "d")])
     assert environ["HTTP_X_AMZ_META_MY_KEY"] == "v1"
     assert "HTTP_X_AMZ_META_OTHER_KEY" not in environ  # the dashed header of that WSGI name wins
     assert environ["moto.preserved_header_names"] == {"HTTP_X_AMZ_META_MY_KEY": "x-amz-meta-my_key"}
@@ -321,7 +321,7 @@ def _signed(service: str, region: str = "us-east-1", **environ: str) -> dict[str
 def test_moto_dispatcher__picks_the_backend_moto_picks_and_remembers_it(environ):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from workshop_lib.local.edge import MotoDispatcher
+    from workshop_lib.local.core.moto_seam import MotoDispatcher
 
     expected = DomainDispatcherApplication(create_backend_app).get_application(dict(environ)).service
     dispatcher = MotoDispatcher()

@@ -22,10 +22,8 @@ from urllib.parse import urlsplit
 
 import boto3
 import botocore.exceptions
-import moto
 import pytest
 from botocore.config import Config
-from packaging.specifiers import SpecifierSet
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -38,9 +36,13 @@ from workshop_lib.config import (
     ResourceNames,
 )
 from workshop_lib.deploy import package
-from workshop_lib.local import iam_enforcement as iam_enf
-from workshop_lib.local.iam_enforcement import Check, Decision, denial_message, evaluate
-from workshop_lib.local.state import CloudState
+from workshop_lib.local import CloudState
+from workshop_lib.local.core.moto_seam import MotoIdentities
+from workshop_lib.local.core.policy import Decision
+from workshop_lib.local.core.records import InvalidCredentials, Principal
+from workshop_lib.local.core.signing import Credential, credential_of
+from workshop_lib.local.iam.actions import Check, describe_call
+from workshop_lib.local.iam.enforcement import denial_message, role_decision
 
 REGION = "us-east-1"
 DOCS = KIT_ROOT / "docs" / "iam-enforcement.md"
@@ -56,56 +58,9 @@ def _render(template: str, **values: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# Policy evaluation, without a server
+# Policy evaluation (the wildcard and evaluation tables are in test_policy_engine.py)
 # ------------------------------------------------------------------------------------------------
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/InferenceMetadata"
-
-
-@pytest.mark.parametrize(
-    ("pattern", "action", "matches"),
-    [
-        ("dynamodb:PutItem", "dynamodb:PutItem", True),
-        ("DynamoDB:putitem", "dynamodb:PutItem", True),  # actions are case-insensitive
-        ("dynamodb:Put*", "dynamodb:PutItem", True),
-        ("dynamodb:*", "dynamodb:Scan", True),
-        ("*", "sagemaker:InvokeEndpoint", True),
-        ("dynamodb:?utItem", "dynamodb:PutItem", True),
-        ("dynamodb:Put?", "dynamodb:PutItem", False),  # ? is exactly one character
-        ("dynamodb:Put*", "dynamodb:BatchWriteItem", False),
-        ("dynamodb:PutItem", "dynamodb:PutItems", False),  # whole-string match, not a prefix
-        ("s3:Get*", "dynamodb:GetItem", False),
-    ],
-)
-def test_action_patterns__wildcards_and_case(pattern, action, matches):
-    assert iam_enf.action_matches(pattern, action) is matches
-
-
-@pytest.mark.parametrize(
-    ("pattern", "resource", "matches"),
-    [
-        (TABLE_ARN, TABLE_ARN, True),
-        ("arn:aws:dynamodb:us-east-1:123456789012:table/Inference*", TABLE_ARN, True),
-        ("arn:aws:dynamodb:*:*:table/*", TABLE_ARN, True),
-        ("arn:aws:dynamodb:us-east-1:123456789012:table/InferenceMetadat?", TABLE_ARN, True),
-        ("arn:aws:dynamodb:us-east-1:123456789012:table/inferencemetadata", TABLE_ARN, False),  # case-sensitive
-        (TABLE_ARN, TABLE_ARN + "/index/modelName-timestamp-index", False),  # the table ARN does not cover indexes
-        (TABLE_ARN + "/index/*", TABLE_ARN + "/index/modelName-timestamp-index", True),
-        ("*", TABLE_ARN, True),
-        (
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:*",
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:s",
-            True,
-        ),
-        (
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f",
-            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:",
-            False,
-        ),
-        ("arn:aws:dynamodb:*:*:table/*", "*", False),  # a scoped pattern never matches the resource "*"
-    ],
-)
-def test_resource_patterns__wildcards_and_case(pattern, resource, matches):
-    assert iam_enf.resource_matches(pattern, resource) is matches
 
 
 def _allow(action: Any, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any]:
@@ -116,56 +71,6 @@ def _deny(action: Any, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
-def test_evaluate__nothing_attached_is_an_implicit_deny():
-    assert evaluate([], "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
-
-
-def test_evaluate__the_seeds_policy_allows_put_item_on_its_table_only():
-    seed = _render("metadata-write", region="us-east-1", account_id="123456789012", table="InferenceMetadata")
-    assert evaluate([seed], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
-    assert (
-        evaluate([seed], "dynamodb:PutItem", TABLE_ARN.replace("InferenceMetadata", "Other")) is Decision.IMPLICIT_DENY
-    )
-    assert evaluate([seed], "dynamodb:Scan", TABLE_ARN) is Decision.IMPLICIT_DENY
-    assert evaluate([seed], "dynamodb:DescribeTable", TABLE_ARN) is Decision.IMPLICIT_DENY
-
-
-def test_evaluate__an_explicit_deny_beats_an_allow_in_any_policy():
-    documents = [_policy([_allow("dynamodb:*", "*")]), {"Statement": _deny("dynamodb:PutItem")}]
-    assert evaluate(documents, "dynamodb:PutItem", TABLE_ARN) is Decision.EXPLICIT_DENY
-    assert evaluate(documents, "dynamodb:GetItem", TABLE_ARN) is Decision.ALLOW
-
-
-def test_evaluate__not_action_and_not_resource_invert_the_match():
-    not_action = _policy([{"Effect": "Allow", "NotAction": ["dynamodb:Delete*", "dynamodb:Scan"], "Resource": "*"}])
-    assert evaluate([not_action], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
-    assert evaluate([not_action], "dynamodb:DeleteItem", TABLE_ARN) is Decision.IMPLICIT_DENY
-    not_resource = _policy([{"Effect": "Deny", "Action": "dynamodb:*", "NotResource": TABLE_ARN}, _allow("*", "*")])
-    assert evaluate([not_resource], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
-    assert evaluate([not_resource], "dynamodb:PutItem", TABLE_ARN + "2") is Decision.EXPLICIT_DENY
-
-
-def test_evaluate__a_statement_with_a_condition_never_applies():
-    condition = {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
-    assert evaluate([_policy([_allow("dynamodb:PutItem", Condition=condition)])], "dynamodb:PutItem", TABLE_ARN) is (
-        Decision.IMPLICIT_DENY
-    )
-    both = _policy([_allow("dynamodb:PutItem"), _deny("dynamodb:PutItem", Condition=condition)])
-    assert evaluate([both], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
-
-
-def test_evaluate__single_statement_objects_and_string_lists_are_read():
-    document = {"Version": "2012-10-17", "Statement": _allow(["dynamodb:GetItem", "dynamodb:PutItem"], [TABLE_ARN])}
-    assert evaluate([document], "dynamodb:PutItem", TABLE_ARN) is Decision.ALLOW
-
-
-def test_evaluate__unreadable_documents_and_unknown_effects_grant_nothing():
-    documents = [
-        "{not json",
-        _policy([{"Effect": "allow", "Action": "*", "Resource": "*"}]),
-        _policy([{"Effect": "Allow"}]),
-    ]
-    assert evaluate(documents, "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
 
 
 def test_denial_message__matches_aws_wording_for_implicit_and_explicit_deny():
@@ -228,10 +133,10 @@ def _request(service: str, operation: str, endpoint: str | None = "http://127.0.
 
 
 def _checks(request: Request) -> tuple[Check, ...] | None:
-    credential = iam_enf.credential_of(request)
+    credential = credential_of(request)
     assert credential is not None and credential.access_key == "ASIAEXAMPLEKEY"
     assert credential.session_token == "token"
-    call = iam_enf.describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
+    call = describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
     return None if call is None else call.checks
 
 
@@ -402,8 +307,8 @@ def test_request_mapping__s3_virtual_hosted_style_reads_the_bucket_from_the_host
 
 def test_request_mapping__get_caller_identity_is_always_allowed():
     request = _request("sts", "get_caller_identity")
-    credential = iam_enf.credential_of(request)
-    call = iam_enf.describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
+    credential = credential_of(request)
+    call = describe_call(request, request.get_data(), credential.service, REGION, "123456789012")
     assert call is not None and call.always_allowed
 
 
@@ -420,7 +325,7 @@ def test_request_mapping__calls_whose_action_cannot_be_named_are_unmapped(servic
 
 
 def test_credentials__unsigned_requests_carry_none_and_presigned_urls_are_read():
-    assert iam_enf.credential_of(Request(EnvironBuilder(path="/restapis/x/prod/_user_request_/").get_environ())) is None
+    assert credential_of(Request(EnvironBuilder(path="/restapis/x/prod/_user_request_/").get_environ())) is None
     s3 = boto3.client(
         "s3",
         region_name=REGION,
@@ -431,20 +336,13 @@ def test_credentials__unsigned_requests_carry_none_and_presigned_urls_are_read()
         config=Config(signature_version="s3v4"),
     )
     url = urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"}))
-    credential = iam_enf.credential_of(Request(EnvironBuilder(path=url.path, query_string=url.query).get_environ()))
-    assert credential == iam_enf.Credential("ASIAPRESIGNED", "tok", REGION, "s3")
+    credential = credential_of(Request(EnvironBuilder(path=url.path, query_string=url.query).get_environ()))
+    assert credential == Credential("ASIAPRESIGNED", "tok", REGION, "s3")
 
 
 # ------------------------------------------------------------------------------------------------
 # The moto seam: the internals this module reads (fails clearly when moto changes them)
 # ------------------------------------------------------------------------------------------------
-def test_moto_seam__installed_moto_is_in_the_range_the_seam_is_written_for():
-    assert moto.__version__ in SpecifierSet(iam_enf.MOTO_VERSIONS), (
-        f"moto {moto.__version__} is installed but workshop_lib/local/iam_enforcement.py reads moto's IAM and STS "
-        f"internals as of moto {iam_enf.MOTO_VERSIONS}: re-check MotoIdentities, then widen MOTO_VERSIONS"
-    )
-
-
 def test_moto_seam__an_assumed_role_key_resolves_to_the_role_and_its_inline_and_managed_policies(moto_conn):
     iam, sts = moto_conn.client("iam"), moto_conn.client("sts")
     role = iam.create_role(RoleName="seam-role", Path="/service-role/", AssumeRolePolicyDocument=_policy([]))["Role"]
@@ -456,13 +354,13 @@ def test_moto_seam__an_assumed_role_key_resolves_to_the_role_and_its_inline_and_
     iam.attach_role_policy(RoleName="seam-role", PolicyArn=arn)
     creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="seam-session")["Credentials"]
 
-    identities = iam_enf.MotoIdentities(moto_conn.account_id)
+    identities = MotoIdentities(moto_conn.account_id)
     principal = identities.principal(creds["AccessKeyId"], creds["SessionToken"])
-    assert principal == iam_enf.Principal(
+    assert principal == Principal(
         "role", "seam-role", f"arn:aws:sts::{moto_conn.account_id}:assumed-role/seam-role/seam-session"
     )
     assert [json.loads(d) for d in identities.documents(principal)] == [json.loads(inline), json.loads(managed_v2)]
-    with pytest.raises(iam_enf.InvalidCredentials) as bad_token:
+    with pytest.raises(InvalidCredentials) as bad_token:
         identities.principal(creds["AccessKeyId"], "not-the-session-token")
     assert bad_token.value.reason == "bad-token"
 
@@ -477,14 +375,14 @@ def test_moto_seam__a_user_key_resolves_to_the_user_with_its_groups_policies_and
     group_doc = _policy([_allow("dynamodb:Query")])
     iam.put_group_policy(GroupName="seam-group", PolicyName="grp", PolicyDocument=group_doc)
 
-    identities = iam_enf.MotoIdentities(moto_conn.account_id)
+    identities = MotoIdentities(moto_conn.account_id)
     principal = identities.principal(key, None)
-    assert principal == iam_enf.Principal("user", "seam-user", f"arn:aws:iam::{moto_conn.account_id}:user/seam-user")
+    assert principal == Principal("user", "seam-user", f"arn:aws:iam::{moto_conn.account_id}:user/seam-user")
     assert json.loads(identities.documents(principal)[-1]) == json.loads(group_doc)
     iam.update_access_key(UserName="seam-user", AccessKeyId=key, Status="Inactive")
-    with pytest.raises(iam_enf.InvalidCredentials):
+    with pytest.raises(InvalidCredentials):
         identities.principal(key, None)
-    with pytest.raises(iam_enf.InvalidCredentials) as unknown:
+    with pytest.raises(InvalidCredentials) as unknown:
         identities.principal("AKIANOSUCHKEY0000000", None)
     assert unknown.value.reason == "unknown-key"
 
@@ -493,9 +391,9 @@ def test_moto_seam__a_deleted_role_grants_nothing(moto_conn):
     iam = moto_conn.client("iam")
     iam.create_role(RoleName="gone", AssumeRolePolicyDocument=_policy([]))
     iam.delete_role(RoleName="gone")
-    identities = iam_enf.MotoIdentities(moto_conn.account_id)
-    assert identities.documents(iam_enf.Principal("role", "gone", "")) == []
-    assert iam_enf.role_decision(moto_conn.account_id, "gone", "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
+    identities = MotoIdentities(moto_conn.account_id)
+    assert identities.documents(Principal("role", "gone", "")) == []
+    assert role_decision(moto_conn.account_id, "gone", "dynamodb:PutItem", TABLE_ARN) is Decision.IMPLICIT_DENY
 
 
 # ------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from workshop_lib.api import TestResponse
 from workshop_lib.config import LAMBDA_SOURCE
 from workshop_lib.connect import Connection, connect, use
 from workshop_lib.iam import policy_name, render_policy
-from workshop_lib.local.state import CloudState
+from workshop_lib.local import CloudState
 from workshop_lib.replay import REPLAY_MARKER
 
 pytestmark = pytest.mark.local_cloud

@@ -1,7 +1,7 @@
 """The kit's portable runtime client against AWS's own, awslambdaric: every case through both, same answers.
 
 Each case is deployed and invoked through boto3 on two local clouds: the session's (workers run the
-kit's lambda_bootstrap.py) and one started here with WORKSHOP_LAMBDA_RUNTIME_CLIENT=awslambdaric.
+kit's awslambda/runtime_client/bootstrap.py) and one started here with WORKSHOP_LAMBDA_RUNTIME_CLIENT=awslambdaric.
 The answers (status, X-Amz-Function-Error, payload) and the log lines must be the same once request
 ids, times, durations, memory figures and the clouds' scratch paths are blanked out. awslambdaric
 ships Linux wheels only: elsewhere its half is skipped and the kit's answers are checked alone.
@@ -23,11 +23,11 @@ import boto3
 import pytest
 
 from workshop_lib import logs
+from workshop_lib.config import ENV_LAMBDA_RUNTIME_CLIENT as ENV_RUNTIME_CLIENT
 from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.deploy import package
 from workshop_lib.local import lifecycle
-from workshop_lib.local.lambda_workers import ENV_RUNTIME_CLIENT
 
 pytestmark = pytest.mark.local_cloud
 REGION = "us-east-1"

@@ -13,7 +13,7 @@ import pytest
 from workshop_lib.config import ENV_STATE_DIR
 from workshop_lib.errors import LocalCloudError
 from workshop_lib.local import lifecycle
-from workshop_lib.local.state import CloudState, read_state, write_state
+from workshop_lib.local.core.state import CloudState, read_state, write_state
 
 pytestmark = pytest.mark.local_cloud
 

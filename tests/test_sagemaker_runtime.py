@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 from workshop_lib import endpoint
 from workshop_lib.connect import Connection, connect, use
 from workshop_lib.endpoint import EndpointInfo
-from workshop_lib.local.sagemaker_runtime import MAX_BODY_BYTES
-from workshop_lib.local.state import CloudState
+from workshop_lib.local import CloudState
+from workshop_lib.local.sagemaker.exceptions import MAX_BODY_BYTES
 from workshop_lib.model import build_artifact, train
 
 pytestmark = pytest.mark.local_cloud

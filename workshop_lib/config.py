@@ -16,7 +16,7 @@ ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can shar
 # An existing SageMaker endpoint to use instead of the kit's own (not the Lambda's ENDPOINT_NAME).
 ENV_WORKSHOP_ENDPOINT = "WORKSHOP_ENDPOINT"
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
-# Read by the local cloud's Lambda workers (workshop_lib/local/lambda_workers.py):
+# Read by the local cloud's Lambda workers (workshop_lib/local/awslambda/):
 ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
 ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
 

@@ -21,7 +21,7 @@ immutable on AWS) and the same artifact gives the same names.
 The model runs in AWS's scikit-learn inference image for the connection's region
 (``sklearn_image_uri``); the framework version is pinned to ``FRAMEWORK_VERSION``. On the local
 cloud the image is recorded but not pulled: the local runtime runs the artifact's script in-process
-(see workshop_lib/local/sagemaker_runtime.py for what it does not emulate: the container, instance
+(see workshop_lib/local/sagemaker/ for what it does not emulate: the container, instance
 types, autoscaling, the Creating/Updating states).
 """
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
 
-from ..config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, STATE_FILE_NAME, state_dir
+from ...config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, STATE_FILE_NAME, state_dir
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,3 @@ def remove_state(directory: Path | None = None, *, pid: int | None = None) -> No
 
 def process_start_time(pid: int) -> float:
     return psutil.Process(pid).create_time()
-
-
-def wait_until(predicate: object, timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate()`` until it is true or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(interval)
-    return bool(predicate())  # type: ignore[operator]

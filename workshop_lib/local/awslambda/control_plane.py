@@ -1,8 +1,8 @@
-"""GetFunction's Code.Location, made downloadable on the local cloud.
+"""What the local cloud completes of moto's Lambda control plane: GetFunction's Code.Location, downloadable.
 
-On AWS, ``GetFunction`` returns a presigned S3 URL of the deployment package. moto returns an
-AWS URL that cannot be reached from here, so this plane answers GetFunction through moto and
-replaces ``Code.Location`` with a URL of the local cloud that serves the stored package bytes.
+On AWS, ``GetFunction`` returns a presigned S3 URL of the deployment package. moto returns an AWS URL that
+cannot be reached from here, so this service answers GetFunction through moto and replaces ``Code.Location``
+with a URL of the local cloud that serves the stored package bytes.
 """
 
 from __future__ import annotations
@@ -13,17 +13,22 @@ from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
 
-from .edge import CloudContext, aws_json_error
+from ..core.context import CloudContext
+from ..core.moto_seam import MotoBackends, MotoDispatcher
+from ..core.records import FunctionNotFound
+from .exceptions import NoSuchKey
 
 _GET_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)/?$")
 _CODE = re.compile(r"^/_lambda-code/([^/]+)\.zip$")
 
 
-class LambdaCodePlane:
+class LambdaCodeLocation:
     """Serves the deployed package behind GetFunction's Code.Location."""
 
-    def __init__(self, ctx: CloudContext) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, moto: MotoDispatcher) -> None:
         self.ctx = ctx
+        self.backends = backends
+        self.moto = moto
 
     def matches(self, request: Request) -> bool:
         if request.method != "GET":
@@ -34,7 +39,7 @@ class LambdaCodePlane:
         code = _CODE.match(request.path)
         if code:
             return self._download(unquote(code.group(1)), request.args.get("sha", ""))
-        resp = self.ctx.call_moto(request)
+        resp = self.moto.answer(request)
         if resp.status_code != 200:
             return resp
         body = json.loads(resp.get_data())
@@ -46,13 +51,13 @@ class LambdaCodePlane:
 
     def _download(self, name: str, sha: str) -> Response:
         try:
-            fn = self.ctx.backend("lambda").get_function(name)
-        except Exception:  # noqa: BLE001 - moto raises its own not-found type
-            return aws_json_error(404, "NoSuchKey", f"no package for function {name}")
-        if sha and sha != fn.code_sha_256:
+            fn = self.backends.function(name)
+        except (FunctionNotFound, ValueError):
+            raise NoSuchKey(f"no package for function {name}") from None
+        if sha and sha != fn.code_sha256:
             # A presigned URL of an older package expires on AWS; here it names a replaced package.
-            return aws_json_error(404, "NoSuchKey", f"function {name} no longer has code {sha}")
-        return Response(fn.code_bytes, content_type="application/zip")
+            raise NoSuchKey(f"function {name} no longer has code {sha}")
+        return Response(fn.code, content_type="application/zip")
 
     def close(self) -> None:
         pass

@@ -1,7 +1,8 @@
 """The Lambda Runtime API (version 2018-06-01) one worker's runtime client talks to.
 
-Each worker gets its own small threaded HTTP/1.1 listener on 127.0.0.1 (``AWS_LAMBDA_RUNTIME_API``
-is its ``host:port``), with TCP_NODELAY and keep-alive, serving the documented resources:
+Each worker gets its own listener on 127.0.0.1 (``AWS_LAMBDA_RUNTIME_API`` is its ``host:port``): an instance
+of the local cloud's own HTTP/1.1 server (``core/http_server.py``: keep-alive, TCP_NODELAY, a small thread
+pool), serving the documented resources:
 
 - ``GET  /2018-06-01/runtime/invocation/next`` blocks until an invocation is dispatched, then
   returns the event with ``Content-Type``, ``Lambda-Runtime-Aws-Request-Id``,
@@ -20,11 +21,14 @@ from __future__ import annotations
 
 import json
 import queue
-import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from ...config import LOCAL_HOST
+from ..core.http_server import WSGIServer
 
 RUNTIME_API_VERSION = "2018-06-01"
 _PREFIX = f"/{RUNTIME_API_VERSION}/runtime/"
@@ -110,45 +114,6 @@ def _error_body(error_type: str, message: str) -> bytes:
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
 
 
-_MAX_LINE = 65536
-
-
-def _read_request(rfile: Any, conn: socket.socket) -> tuple[str, str, dict[str, str], bytes, bool] | None:
-    """One HTTP/1.1 request: (method, path, lower-cased headers, body, keep-alive), None at EOF."""
-    line = rfile.readline(_MAX_LINE)
-    while line in (b"\r\n", b"\n"):
-        line = rfile.readline(_MAX_LINE)
-    if not line:
-        return None
-    method, path, version = line.decode("latin-1").split()
-    headers: dict[str, str] = {}
-    while True:
-        raw = rfile.readline(_MAX_LINE)
-        if raw in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = raw.decode("utf-8", "replace").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("expect", "").lower() == "100-continue":
-        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(rfile.readline(_MAX_LINE).split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-                    pass
-                break
-            chunks.append(rfile.read(size))
-            rfile.readline(_MAX_LINE)
-        body = b"".join(chunks)
-    else:
-        length = int(headers.get("content-length") or 0)
-        body = rfile.read(length) if length else b""
-    connection = headers.get("connection", "").lower()
-    keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
-    return method, path, headers, body, keep_alive
-
-
 class RuntimeApiServer:
     """The Runtime API endpoint of one worker; ``address`` is what AWS_LAMBDA_RUNTIME_API holds."""
 
@@ -160,16 +125,16 @@ class RuntimeApiServer:
         self.ready = threading.Event()  # set by the first `next` (init done) or by `init/error`
         self.initialized_at: float | None = None  # time.perf_counter() of the first `next`
         self.init_error: RuntimeReply | None = None
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.port = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept_loop, name=f"runtime-api-{label}", daemon=True)
+        self._server = WSGIServer(LOCAL_HOST, 0, self._app, max_threads=4)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 1.0}, name=f"runtime-api-{label}", daemon=True
+        )
         self._thread.start()
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{LOCAL_HOST}:{self.port}"
 
     def dispatch(self, invocation: Invocation) -> None:
         """Hand an invocation to the runtime (its pending or next `next` call receives it)."""
@@ -182,58 +147,27 @@ class RuntimeApiServer:
                 return
             self._closed = True
         self._queue.put(None)
-        try:  # wake the accept loop portably: connect to ourselves
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                pass
-        except OSError:
-            pass
+        self._server.shutdown(timeout=2)
         self._thread.join(timeout=2)
-        self._listener.close()
 
-    # --- called by the handler threads ---------------------------------------------------------
+    # --- called by the server's threads --------------------------------------------------------------------
 
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                conn, addr = self._listener.accept()
-            except OSError:
-                return
-            if self._closed:
-                conn.close()
-                return
-            threading.Thread(target=self._serve, args=(conn, addr), daemon=True, name="runtime-api-conn").start()
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """The Runtime API as a WSGI application (the body is already read whole by the server)."""
+        headers = {
+            "content-type": environ.get("CONTENT_TYPE"),
+            "lambda-runtime-function-error-type": environ.get("HTTP_LAMBDA_RUNTIME_FUNCTION_ERROR_TYPE"),
+        }
+        body = environ["wsgi.input"].read()
+        status, reply, reply_headers = self._route(environ["REQUEST_METHOD"], environ["PATH_INFO"], headers, body)
+        start_response(
+            f"{status} {_REASONS.get(status, 'Error')}", [*reply_headers.items(), ("Content-Length", str(len(reply)))]
+        )
+        return [reply]
 
-    def _serve(self, conn: socket.socket, addr: Any) -> None:
-        """One keep-alive connection: read requests, answer them, until the runtime closes it."""
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        rfile = conn.makefile("rb")
-        try:
-            while True:
-                request = _read_request(rfile, conn)
-                if request is None:
-                    return
-                method, path, headers, body, keep_alive = request
-                status, reply, reply_headers = self._route(method, path, headers, body)
-                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
-                head += [f"{name}: {value}" for name, value in reply_headers.items()]
-                head.append(f"Content-Length: {len(reply)}")
-                if not keep_alive:
-                    head.append("Connection: close")
-                data = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8")
-                if len(reply) < 65536:
-                    conn.sendall(data + reply)
-                else:
-                    conn.sendall(data)
-                    conn.sendall(reply)
-                if not keep_alive:
-                    return
-        except (OSError, ValueError):
-            pass  # the worker went away mid-request, or spoke something that is not HTTP
-        finally:
-            rfile.close()
-            conn.close()
-
-    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def _route(
+        self, method: str, path: str, headers: dict[str, str | None], body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
         json_headers = {"Content-Type": "application/json"}
         if method == "GET" and path == NEXT_PATH:
             invocation = self._next()

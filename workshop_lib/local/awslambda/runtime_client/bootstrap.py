@@ -1,6 +1,6 @@
 """The kit's portable Python runtime client for Lambda workers (standard library only).
 
-Run by file path, ``python lambda_bootstrap.py <module.function>``, inside a worker process whose
+Run by file path, ``python bootstrap.py <module.function>``, inside a worker process whose
 environment AWS_LAMBDA_RUNTIME_API points at the local cloud's Runtime API (2018-06-01). It
 reproduces the observable behaviour of AWS's own runtime interface client, ``awslambdaric``
 (which ships Linux wheels only): the handler lookup and its ``Runtime.*`` init error types and
@@ -20,30 +20,40 @@ it removes its own folder from ``sys.path`` and puts the task root first.
 
 from __future__ import annotations
 
-import decimal
 import importlib
+import importlib.util
 import json
 import logging
-import math
 import os
-import socket
 import sys
 import time
 import traceback
+from types import ModuleType
 from typing import Any
 
 _THIS_FILE = os.path.abspath(__file__)
-RUNTIME_API_VERSION = "2018-06-01"
+
+
+def _sibling(file_name: str) -> ModuleType:
+    """A module of this folder, loaded by path under a private name (the handler's imports never see it)."""
+    name = f"_workshop_lambda_{file_name[:-3]}"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(_THIS_FILE), file_name))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_marshalling = _sibling("marshalling.py")
+_client = _sibling("runtime_api_client.py")
+FaultException = _marshalling.FaultException
+to_json = _marshalling.to_json
+unmarshal_request = _marshalling.unmarshal_request
+marshal_response = _marshalling.marshal_response
+RuntimeClient = _client.RuntimeClient
 ERROR_LOG_LINE_TERMINATE = "\r"  # joins an error's lines on stdout (no telemetry channel)
 ERROR_LOG_IDENT = "\u00a0"  # NO-BREAK SPACE, as awslambdaric indents traceback lines in the log
-XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
-ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
-_NON_ASCII_RUNTIMES = {
-    "AWS_Lambda_python3.12",
-    "AWS_Lambda_python3.13",
-    "AWS_Lambda_python3.14",
-    "AWS_Lambda_python3.15",
-}
 _PREVIEW_RUNTIMES = {"AWS_Lambda_python3.15"}
 _UNHANDLED_WARNING = (
     "LAMBDA_WARNING: "
@@ -57,210 +67,6 @@ _UNHANDLED_WARNING = (
     "temporarily rolling back to the previous runtime version. "
     "For more information, see https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
 )
-
-
-class FaultException(Exception):
-    """A runtime fault with one of AWS's ``Runtime.*`` error types."""
-
-    MARSHAL_ERROR = "Runtime.MarshalError"
-    UNMARSHAL_ERROR = "Runtime.UnmarshalError"
-    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
-    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
-    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
-    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
-    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
-    LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
-
-    def __init__(self, exception_type: str, msg: str, trace: list[str] | None = None) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.exception_type = exception_type
-        self.trace = trace
-
-
-# --- JSON marshalling with simplejson's semantics (as awslambdaric configures it) ---------------
-
-
-def _non_ascii() -> bool:
-    return os.environ.get("AWS_EXECUTION_ENV") in _NON_ASCII_RUNTIMES
-
-
-def _is_plain(obj: Any, path: set[int]) -> bool:
-    """True when the stdlib's C encoder gives exactly what simplejson gives for ``obj``."""
-    if obj is None or isinstance(obj, str | bool | int | float):
-        return True
-    if isinstance(obj, list | tuple | dict):
-        if hasattr(obj, "_asdict") or id(obj) in path:
-            return False  # named tuples become objects; cycles get simplejson's own error
-        path.add(id(obj))
-        try:
-            if isinstance(obj, dict):
-                return all(
-                    (k is None or isinstance(k, str | bool | int | float)) and _is_plain(v, path)
-                    for k, v in obj.items()
-                )
-            return all(_is_plain(v, path) for v in obj)
-        finally:
-            path.discard(id(obj))
-    return False
-
-
-def _default(obj: Any) -> Any:
-    if isinstance(obj, decimal.Decimal):
-        return math.nan if obj.is_nan() else _Raw(str(obj))
-    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
-
-
-class _Raw:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-class _FullEncoder:
-    """simplejson's encoding rules for the options awslambdaric uses, in pure Python."""
-
-    def __init__(self, ensure_ascii: bool) -> None:
-        self._str = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
-        self._markers: dict[int, Any] = {}
-
-    def _float(self, o: float) -> str:
-        if o != o:
-            return "NaN"
-        if o == math.inf:
-            return "Infinity"
-        if o == -math.inf:
-            return "-Infinity"
-        return float.__repr__(float(o))
-
-    def _key(self, key: Any) -> str:
-        if isinstance(key, str):
-            return key
-        if isinstance(key, bytes):
-            return str(key, "utf-8")
-        if isinstance(key, float):
-            return self._float(key)
-        if key is True:
-            return "true"
-        if key is False:
-            return "false"
-        if key is None:
-            return "null"
-        if isinstance(key, int):
-            return str(int(key))
-        raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
-
-    def _mark(self, obj: Any) -> int:
-        marker = id(obj)
-        if marker in self._markers:
-            raise ValueError("Circular reference detected")
-        self._markers[marker] = obj
-        return marker
-
-    def encode(self, o: Any, out: list[str]) -> None:
-        if isinstance(o, str):
-            out.append(self._str(o))
-        elif isinstance(o, bytes):
-            out.append(self._str(str(o, "utf-8")))
-        elif isinstance(o, _Raw):
-            out.append(o.text)
-        elif o is None:
-            out.append("null")
-        elif o is True:
-            out.append("true")
-        elif o is False:
-            out.append("false")
-        elif isinstance(o, int):
-            out.append(str(int(o)))
-        elif isinstance(o, float):
-            out.append(self._float(o))
-        else:
-            self._encode_object(o, out)
-
-    def _encode_object(self, o: Any, out: list[str]) -> None:
-        as_dict = _call_method(o, "_asdict")
-        if as_dict is not None:
-            if not isinstance(as_dict[0], dict):
-                raise TypeError(f"_asdict() must return a dict, not {type(as_dict[0]).__name__}")
-            marker = self._mark(o)
-            self._dict(as_dict[0], out)
-            del self._markers[marker]
-        elif isinstance(o, list | tuple):
-            self._list(o, out)
-        elif isinstance(o, dict):
-            self._dict(o, out)
-        else:
-            marker = self._mark(o)
-            self.encode(_default(o), out)
-            del self._markers[marker]
-
-    def _list(self, lst: list[Any] | tuple[Any, ...], out: list[str]) -> None:
-        if not lst:
-            out.append("[]")
-            return
-        marker = self._mark(lst)
-        out.append("[")
-        for i, value in enumerate(lst):
-            if i:
-                out.append(", ")
-            self.encode(value, out)
-        out.append("]")
-        del self._markers[marker]
-
-    def _dict(self, dct: dict[Any, Any], out: list[str]) -> None:
-        if not dct:
-            out.append("{}")
-            return
-        marker = self._mark(dct)
-        out.append("{")
-        for i, (key, value) in enumerate(dct.items()):
-            if i:
-                out.append(", ")
-            out.append(self._str(self._key(key)))
-            out.append(": ")
-            self.encode(value, out)
-        out.append("}")
-        del self._markers[marker]
-
-
-def _call_method(obj: Any, name: str) -> tuple[Any] | None:
-    """simplejson's ``call_method``: the method's result in a 1-tuple, None when absent or a TypeError."""
-    method = getattr(obj, name, None)
-    if callable(method):
-        try:
-            return (method(),)
-        except TypeError:
-            pass
-    return None
-
-
-def to_json(obj: Any) -> str:
-    """Encode ``obj`` exactly as awslambdaric's marshaller does (simplejson, use_decimal=False)."""
-    ensure_ascii = not _non_ascii()
-    if _is_plain(obj, set()):
-        return json.dumps(obj, ensure_ascii=ensure_ascii, allow_nan=True)
-    out: list[str] = []
-    _FullEncoder(ensure_ascii).encode(obj, out)
-    return "".join(out)
-
-
-def unmarshal_request(request: bytes, content_type: str | None = "application/json") -> Any:
-    if content_type != "application/json":
-        return request
-    try:
-        return json.loads(request)
-    except Exception as e:
-        raise FaultException(FaultException.UNMARSHAL_ERROR, f"Unable to unmarshal input: {e}", None) from e
-
-
-def marshal_response(response: Any) -> tuple[bytes | str, str]:
-    if isinstance(response, bytes):
-        return response, "application/unknown"
-    try:
-        return to_json(response), "application/json"
-    except Exception as e:
-        raise FaultException(FaultException.MARSHAL_ERROR, f"Unable to marshal response: {e}", None) from e
 
 
 # --- The context object (same attributes, methods and repr as awslambdaric's) --------------------
@@ -577,113 +383,6 @@ def _get_handler(handler: str) -> Any:
 # --- The Runtime API client -------------------------------------------------------------------
 
 
-class RuntimeClientError(Exception):
-    def __init__(self, endpoint: str, status: int, body: bytes) -> None:
-        super().__init__(
-            f"Request to Lambda Runtime '{endpoint}' endpoint failed. Reason: '{status}'. Response body: '{body!r}'"
-        )
-
-
-class Headers(dict):
-    """Response headers, looked up without regard to case."""
-
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(name.lower(), default)
-
-
-class RuntimeClient:
-    """Speaks the Runtime API over one keep-alive HTTP/1.1 connection (TCP_NODELAY)."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        host, _, port = address.rpartition(":")
-        self._target = (host, int(port))
-        self._sock: socket.socket | None = None
-        self._rfile: Any = None
-
-    def _connect(self) -> None:
-        self._sock = socket.create_connection(self._target)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._rfile = self._sock.makefile("rb")
-
-    def _close(self) -> None:
-        if self._sock is not None:
-            self._rfile.close()
-            self._sock.close()
-        self._sock = self._rfile = None
-
-    def _request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, Headers, bytes]:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.address}", f"Content-Length: {len(body)}"]
-        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-        reused = self._sock is not None
-        if not reused:
-            self._connect()
-        try:
-            return self._exchange(head, body)
-        except (ConnectionError, ValueError):
-            self._close()
-            if not reused:
-                raise
-        self._connect()  # a kept-alive connection the server had closed: once more on a new one
-        return self._exchange(head, body)
-
-    def _exchange(self, head: bytes, body: bytes) -> tuple[int, Headers, bytes]:
-        assert self._sock is not None
-        if len(body) < 65536:
-            self._sock.sendall(head + body)
-        else:
-            self._sock.sendall(head)
-            self._sock.sendall(body)
-        status_line = self._rfile.readline(65537)
-        if not status_line:
-            raise ConnectionError("the Runtime API closed the connection")
-        status = int(status_line.split(None, 2)[1])
-        headers = Headers()
-        while True:
-            line = self._rfile.readline(65537)
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("utf-8", "replace").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length") or 0)
-        data = self._rfile.read(length) if length else b""
-        if headers.get("connection", "").lower() == "close":
-            self._close()
-        return status, headers, data
-
-    def wait_next_invocation(self) -> tuple[bytes, Headers]:
-        endpoint = f"/{RUNTIME_API_VERSION}/runtime/invocation/next"
-        status, headers, body = self._request("GET", endpoint)
-        if status != 200:
-            raise RuntimeClientError(endpoint, status, body)
-        return body, headers
-
-    def post_invocation_result(self, invoke_id: str, result: bytes, content_type: str) -> None:
-        endpoint = f"/{RUNTIME_API_VERSION}/runtime/invocation/{invoke_id}/response"
-        status, _, body = self._request("POST", endpoint, result, {"Content-Type": content_type})
-        if status != 202:
-            raise RuntimeClientError(endpoint, status, body)
-
-    def post_invocation_error(self, invoke_id: str, error_json: str, xray_fault: str) -> None:
-        endpoint = f"/{RUNTIME_API_VERSION}/runtime/invocation/{invoke_id}/error"
-        headers = {"Content-Type": "application/json"}
-        if len(xray_fault.encode()) < 1024 * 1024:
-            headers[XRAY_ERROR_CAUSE_HEADER] = xray_fault
-        status, _, body = self._request("POST", endpoint, error_json.encode("utf-8"), headers)
-        if status != 202:
-            raise RuntimeClientError(endpoint, status, body)
-
-    def post_init_error(self, error: dict[str, Any]) -> None:
-        endpoint = f"/{RUNTIME_API_VERSION}/runtime/init/error"
-        headers = {ERROR_TYPE_HEADER: error["errorType"], "Content-Type": "application/json"}
-        status, _, body = self._request("POST", endpoint, to_json(error).encode("utf-8"), headers)
-        if status != 202:
-            raise RuntimeClientError(endpoint, status, body)
-
-
 def _parse_json_header(header: str, name: str) -> Any:
     try:
         return json.loads(header)
@@ -758,7 +457,7 @@ def run(handler: str, client: RuntimeClient) -> None:
     if error_result is not None:
         logging.warning(_UNHANDLED_WARNING)
         log_error(error_result, log_sink)
-        client.post_init_error(error_result)
+        client.post_init_error(error_result["errorType"], to_json(error_result))
         sys.exit(1)
     while True:
         body, headers = client.wait_next_invocation()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import DEFAULT_REGION, ENV_REGION
-from ..errors import WorkshopError
+from ...config import DEFAULT_REGION, ENV_REGION
+from ...errors import WorkshopError
 from . import lifecycle
 from .state import CloudState
 

@@ -1,7 +1,7 @@
 """CloudWatch Logs for Lambda workers: their stdout and stderr, plus the platform's lines.
 
 Every worker writes to one log stream of the group ``/aws/lambda/<name>`` in the local cloud's
-Logs service (moto's backend), named as AWS names them: ``YYYY/MM/DD/[$LATEST]<32 hex digits>``.
+Logs service (moto's backend, through ``MotoLogs``), named as AWS names them: ``YYYY/MM/DD/[$LATEST]<32 hex digits>``.
 A line the function prints becomes one event (its text ends with the newline, as on AWS). The
 platform adds ``START``, ``END`` and ``REPORT`` lines in AWS's format (``Init Duration`` on a cold
 start; ``Billed Duration`` includes it, as AWS bills init since August 2025), and the timeout,
@@ -27,6 +27,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+from ..core.moto_seam import MotoLogs
 
 log = logging.getLogger("workshop_lib.local.lambda")
 
@@ -117,10 +119,10 @@ class LogShipper:
         self._thread = threading.Thread(target=self._run, name="lambda-log-shipper", daemon=True)
         self._thread.start()
 
-    def open_stream(self, backend: Any, group: str, stream: str) -> None:
+    def open_stream(self, backend: MotoLogs, group: str, stream: str) -> None:
         self._queue.put(("open", backend, group, stream))
 
-    def put(self, backend: Any, group: str, stream: str, timestamp_ms: int, message: str) -> None:
+    def put(self, backend: MotoLogs, group: str, stream: str, timestamp_ms: int, message: str) -> None:
         self._queue.put(("event", backend, group, stream, timestamp_ms, message))
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -164,10 +166,9 @@ class LogShipper:
                 batch.setdefault(key, (backend, []))[1].append({"timestamp": ts, "message": message})
             self._write(batch)
 
-    def _open(self, backend: Any, group: str, stream: str) -> None:
+    def _open(self, backend: MotoLogs, group: str, stream: str) -> None:
         try:
-            backend.ensure_log_group(group)
-            backend.ensure_log_stream(group, stream)
+            backend.ensure_stream(group, stream)
         except Exception as exc:  # noqa: BLE001 - a log problem must never break an invocation
             log.error("could not create log stream %s %s: %r", group, stream, exc)
 
@@ -175,10 +176,10 @@ class LogShipper:
         for (_, group, stream), (backend, events) in batch.items():
             try:
                 try:
-                    backend.put_log_events(group, stream, events)
+                    backend.put_events(group, stream, events)
                 except Exception:  # noqa: BLE001 - the group or stream was deleted: recreate once
                     self._open(backend, group, stream)
-                    backend.put_log_events(group, stream, events)
+                    backend.put_events(group, stream, events)
             except Exception as exc:  # noqa: BLE001 - a log problem must never break an invocation
                 log.error("could not write %d log events to %s %s: %r", len(events), group, stream, exc)
 
@@ -197,7 +198,7 @@ class _Capture:
 class WorkerLog:
     """The pipe a worker writes stdout and stderr to, read into one log stream."""
 
-    def __init__(self, shipper: LogShipper, backend: Any, function: str, version: str) -> None:
+    def __init__(self, shipper: LogShipper, backend: MotoLogs, function: str, version: str) -> None:
         self.shipper = shipper
         self.backend = backend
         self.group = log_group_name(function)

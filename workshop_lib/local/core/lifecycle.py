@@ -13,13 +13,14 @@ from pathlib import Path
 
 import psutil
 
-from ..config import DEFAULT_REGION, state_dir
-from ..errors import LocalCloudError
+from ...config import DEFAULT_REGION, state_dir
+from ...errors import LocalCloudError
 from .state import CloudState, read_state, remove_state, state_file
 
 LOG_FILE_NAME = "local-cloud.log"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
+SERVER_MODULE = "workshop_lib.local.core.server"  # run as `python -m SERVER_MODULE --state-dir DIR --region R`
 
 
 def _answers(state: CloudState, timeout: float = 2.0) -> bool:
@@ -67,7 +68,7 @@ def start(region: str | None = None, directory: Path | None = None) -> tuple[Clo
 
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / LOG_FILE_NAME
-    cmd = [sys.executable, "-m", "workshop_lib.local.server", "--state-dir", str(directory), "--region", region]
+    cmd = [sys.executable, "-m", SERVER_MODULE, "--state-dir", str(directory), "--region", region]
     kwargs: dict[str, object] = {}
     if sys.platform == "win32":
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS

@@ -1,0 +1,119 @@
+"""The records the local cloud's services read instead of moto's objects (``moto_seam.py`` makes them).
+
+Plain data: a service that holds one of these holds nothing of moto's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class FunctionNotFound(LookupError):
+    """moto has no such function (or version); the message is moto's."""
+
+
+@dataclass(frozen=True)
+class StoredFunction:
+    """A Lambda function as stored: what a worker is built from. Equal when code and configuration are."""
+
+    name: str
+    arn: str
+    version: str
+    handler: str
+    runtime: str
+    memory_mb: int
+    timeout_s: float
+    environment: tuple[tuple[str, str], ...]
+    role_arn: str
+    code_sha256: str
+    code_digest: str
+    region: str
+    account_id: str
+    reserved_concurrency: int | None = None
+    layers: tuple[str, ...] = ()
+    package_type: str = "Zip"
+    code: bytes = field(default=b"", repr=False, compare=False)
+    policy: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)  # resource policy statements
+
+
+@dataclass(frozen=True)
+class TemporaryCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+@dataclass(frozen=True)
+class IntegrationRecord:
+    type: str
+    uri: str
+    http_method: str | None
+    timeout_ms: int | None
+    credentials: str | None
+
+
+@dataclass(frozen=True)
+class MethodRecord:
+    http_method: str
+    authorization_type: str
+    api_key_required: bool
+    integration: IntegrationRecord | None
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    resource_id: str
+    parent_id: str | None
+    path_part: str
+    methods: tuple[MethodRecord, ...]
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """What a REST API defines now (what a deployment freezes)."""
+
+    api_id: str
+    resources: tuple[ResourceRecord, ...]
+    binary_media_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    deployment_id: str
+    variables: dict[str, str]
+    deployed: bool  # the stage's deployment exists
+    execute_api_disabled: bool
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    arn: str
+    status: str
+    config_name: str
+    version: tuple[Any, ...]  # changes when the endpoint is recreated or updated
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    name: str
+    variant: str
+    model_data_url: str
+    environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The identity behind an access key: an assumed role or an IAM user."""
+
+    kind: str  # "role" or "user"
+    name: str  # role name or user name
+    arn: str  # the ARN AWS names in its messages (assumed-role session ARN, or user ARN)
+
+
+class InvalidCredentials(Exception):
+    """The access key is not known, not active, or the session token is not the key's own."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "unknown-key" or "bad-token"
