@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 import workshop_lib as wl
+from tests.seed_table import ISO_MS_Z, SEED_TYPES
 from workshop_lib.api import TestResponse
 from workshop_lib.connect import Connection
 from workshop_lib.iam import policy_name, render_policy
@@ -41,15 +41,6 @@ connect_module = importlib.import_module("workshop_lib.connect")  # the module (
 
 REGION = "us-east-1"
 BINARY_TYPE = "application/octet-stream"
-ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-SEED_TYPES = {
-    "requestId": "S",
-    "timestamp": "S",
-    "modelName": "S",
-    "inputData": "S",
-    "prediction": "S",
-    "latencyMs": "N",
-}
 TEMPLATES = ("metadata-write", "invoke-endpoint", "logs")
 
 

@@ -8,9 +8,7 @@ every event), so these tests also show that unmarked and malformed lines are ski
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 import uuid
 from typing import Any
@@ -18,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.lambda_context import FakeLambdaContext
+from tests.seed_table import create_seed_table
 from workshop_lib import replay
-from workshop_lib.config import LAMBDA_SOURCE
 from workshop_lib.errors import InvalidInput, ResourceNotFound
 from workshop_lib.replay import ReplayReport, replay_unrecorded
 
@@ -28,29 +27,8 @@ GROUP = f"/aws/lambda/{FUNCTION}"
 TABLE = "InferenceMetadata"
 
 
-@pytest.fixture(scope="module")
-def lf():
-    spec = importlib.util.spec_from_file_location("lambda_function", LAMBDA_SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lambda_function"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class Context:
-    function_name = FUNCTION
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-
 def create_table(conn, name: str = TABLE) -> None:
-    conn.client("dynamodb").create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_seed_table(conn.client("dynamodb"), name)
 
 
 def handler_lines(lf, capsys, monkeypatch, n: int) -> list[str]:
@@ -62,7 +40,7 @@ def handler_lines(lf, capsys, monkeypatch, n: int) -> list[str]:
     lf.reset_clients()
     capsys.readouterr()
     for i in range(n):
-        response = lf.lambda_handler({"input": {"text": f"request {i}"}}, Context())
+        response = lf.lambda_handler({"input": {"text": f"request {i}"}}, FakeLambdaContext())
         assert response["statusCode"] == 200
     lf.reset_clients()
     return capsys.readouterr().out.splitlines()
