@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-import moto
 import pytest
 from botocore.config import Config
 from werkzeug.test import EnvironBuilder
@@ -402,15 +401,6 @@ def test_credentials__unsigned_requests_carry_none_and_presigned_urls_are_read()
 # ------------------------------------------------------------------------------------------------
 # The moto seam: the internals this module reads (fails clearly when moto changes them)
 # ------------------------------------------------------------------------------------------------
-def test_moto_seam__installed_moto_is_in_the_range_the_seam_is_written_for():
-    major, minor = (int(x) for x in moto.__version__.split(".")[:2])
-    assert iam_enf.MOTO_VERSIONS == ">=5.2,<5.3"
-    assert (major, minor) == (5, 2), (
-        f"moto {moto.__version__} is installed but workshop_lib/local/iam_enforcement.py reads moto's IAM and STS "
-        f"internals as of moto {iam_enf.MOTO_VERSIONS}: re-check MotoIdentities, then widen MOTO_VERSIONS"
-    )
-
-
 def test_moto_seam__an_assumed_role_key_resolves_to_the_role_and_its_inline_and_managed_policies(moto_conn):
     iam, sts = moto_conn.client("iam"), moto_conn.client("sts")
     role = iam.create_role(RoleName="seam-role", Path="/service-role/", AssumeRolePolicyDocument=_policy([]))["Role"]
