@@ -5,6 +5,7 @@
     python kit.py test       lint, then the whole test suite
     python kit.py lab        JupyterLab on the notebooks, with the local cloud running
     python kit.py bench      every benchmark in bench/
+    python kit.py notebooks --strip|--check   strip outputs and volatile metadata from notebooks/*.ipynb
     python kit.py up|down|status|env   the local cloud alone
     python kit.py clean      remove .venv, build/ and the local cloud's state
 
@@ -81,6 +82,8 @@ def main(argv: list[str]) -> int:
     if command == "bench":
         scripts = sorted((ROOT / "bench").glob("*.py"))
         return max((_run([py, s, *rest]) for s in scripts), default=0)
+    if command == "notebooks":
+        return _run([py, ROOT / "tools" / "strip_notebooks.py", *rest])
     return _run([py, "-m", "workshop_lib", command, *rest])
 
 
