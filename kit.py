@@ -4,7 +4,8 @@
     python kit.py workshop   run every workshop notebook on the local cloud (the main job)
     python kit.py test       lint, then the whole test suite
     python kit.py lab        JupyterLab on the notebooks, with the local cloud running
-    python kit.py bench      every benchmark in bench/
+    python kit.py bench [NAME ...] [-- OPTIONS]   the benchmarks in bench/ (bench/*.py with a main()), or those named
+    python kit.py notebooks --strip|--check   strip outputs and volatile metadata from notebooks/*.ipynb
     python kit.py up|down|status|env   the local cloud alone
     python kit.py clean      remove .venv, build/ and the local cloud's state
 
@@ -14,6 +15,7 @@ reinstalls when requirements.lock changes.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import shutil
@@ -60,6 +62,38 @@ def ensure_venv() -> Path:
     return py
 
 
+def benchmarks() -> list[Path]:
+    """The benchmark scripts: bench/*.py that define a top-level main() (helpers and baselines do not)."""
+    def defines_main(script: Path) -> bool:
+        tree = ast.parse(script.read_bytes(), filename=str(script))
+        return any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body)
+
+    return [s for s in sorted((ROOT / "bench").glob("*.py")) if defines_main(s)]
+
+
+def run_benchmarks(py: Path, args: list[str]) -> int:
+    """Run the benchmarks named in args (all when none is), each in its own interpreter.
+
+    args: NAME ... [-- OPTION ...]; the options after `--` go to every benchmark run. Returns 0 when every one
+    passed, else 1 after naming those that failed (2 for a name that is no benchmark).
+    """
+    known = {s.stem: s for s in benchmarks()}
+    cut = args.index("--") if "--" in args else len(args)
+    names = [a.removesuffix(".py").removeprefix("bench/") for a in args[:cut]]
+    options = args[cut + 1 :]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"kit: no benchmark named {', '.join(unknown)}; the benchmarks are: {', '.join(known)}")
+        return 2
+    failed = []
+    for name in names or list(known):
+        print(f"\n=== bench/{name}.py", flush=True)
+        if _run([py, known[name], *options]) != 0:
+            failed.append(name)
+    print(f"\nkit: these benchmarks failed: {', '.join(failed)}" if failed else "\nkit: every benchmark passed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     rest = argv[1:]
@@ -79,8 +113,9 @@ def main(argv: list[str]) -> int:
             return lint
         return _run([py, "-m", "pytest", *rest])
     if command == "bench":
-        scripts = sorted((ROOT / "bench").glob("*.py"))
-        return max((_run([py, s, *rest]) for s in scripts), default=0)
+        return run_benchmarks(py, rest)
+    if command == "notebooks":
+        return _run([py, ROOT / "tools" / "strip_notebooks.py", *rest])
     return _run([py, "-m", "workshop_lib", command, *rest])
 
 

@@ -281,25 +281,6 @@ def test_parse_head__folded_lines_and_non_header_lines_as_email_parser_reads_the
     assert headers == [("A", "1\r\n  folded"), ("B", "2")]  # the rest after a non-header line is no header
 
 
-@pytest.mark.local_cloud
-def test_local_cloud__keeps_http_client_and_boto3_connections_alive(local_conn, local_cloud):
-    conn = http.client.HTTPConnection("127.0.0.1", local_cloud.port, timeout=10)
-    sockets = []
-    try:
-        for _ in range(2):
-            conn.request("GET", "/_workshop/health")
-            resp = conn.getresponse()
-            assert resp.status == 200 and json.loads(resp.read())["status"] == "running"
-            sockets.append(conn.sock)  # http.client drops its socket after a Connection: close answer
-        assert sockets[0] is not None and sockets[0] is sockets[1]
-    finally:
-        conn.close()
-    sts = local_conn.client("sts")
-    for _ in range(2):
-        headers = sts.get_caller_identity()["ResponseMetadata"]["HTTPHeaders"]
-        assert headers.get("connection") != "close" and headers.get("date")
-
-
 def _signed(service: str, region: str = "us-east-1", **environ: str) -> dict[str, Any]:
     auth = f"AWS4-HMAC-SHA256 Credential=AKID/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=x"
     return {"PATH_INFO": "/", "HTTP_HOST": "127.0.0.1", "HTTP_AUTHORIZATION": auth, **environ}

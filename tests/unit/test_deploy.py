@@ -100,24 +100,6 @@ def test_set_env_vars__unknown_function_is_named(moto_conn):
         wl.set_env_vars("ghost", ENDPOINT_NAME="x")
 
 
-@pytest.mark.local_cloud
-def test_code_diff__shows_what_deploying_would_change_then_nothing(local_conn, tmp_path):
-    import uuid
-
-    name = f"diff-{uuid.uuid4().hex[:8]}"
-    role = wl.ensure_execution_role(f"{name}-role", conn=local_conn)
-    src = tmp_path / "lambda_function.py"
-    src.write_text(HANDLER_V1)
-    wl.deploy_lambda(name, src, role, conn=local_conn)
-    assert wl.deployed_code(name, conn=local_conn) == {"lambda_function.py": HANDLER_V1}
-    src.write_text(HANDLER_V2)
-    diff = wl.code_diff(name, src, conn=local_conn)
-    assert "-    return {'statusCode': 200, 'body': 'v1'}" in diff
-    assert "+    return {'statusCode': 200, 'body': 'v2'}" in diff
-    wl.deploy_lambda(name, src, role, conn=local_conn)
-    assert wl.code_diff(name, src, conn=local_conn) == ""
-
-
 def test_delete_lambda__an_aws_refusal_becomes_a_workshop_error_with_its_code(moto_conn):
     lam = moto_conn.client("lambda")
     with Stubber(lam) as stub:

@@ -18,7 +18,6 @@ Reads of the table use the local admin identity (ConsistentRead GetItem and Scan
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from typing import Any
 import pytest
 
 import workshop_lib as wl
+from tests.seed_table import ISO_MS_Z, SEED_TYPES
 from workshop_lib.api import TestResponse
 from workshop_lib.config import LAMBDA_SOURCE
 from workshop_lib.connect import Connection, connect, use
@@ -40,15 +40,6 @@ pytestmark = pytest.mark.local_cloud
 
 REGION = "us-east-1"
 BINARY_TYPE = "application/octet-stream"
-ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-SEED_TYPES = {
-    "requestId": "S",
-    "timestamp": "S",
-    "modelName": "S",
-    "inputData": "S",
-    "prediction": "S",
-    "latencyMs": "N",
-}
 TEMPLATES = ("metadata-write", "invoke-endpoint", "logs")
 
 

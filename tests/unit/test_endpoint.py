@@ -1,7 +1,7 @@
 """workshop_lib.endpoint against moto in-process: bucket, artifact upload, role, model, config, endpoint, delete.
 
 These are the control-plane calls only. Serving (InvokeEndpoint) and UpdateEndpoint, which moto lacks,
-are tested against the local cloud in test_sagemaker_runtime.py.
+are tested against the local cloud in tests/local_cloud/sagemaker/test_sagemaker_runtime.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from botocore.loaders import create_loader
 from moto.sagemaker.models import sagemaker_backends
 
 from workshop_lib import endpoint
@@ -20,15 +19,6 @@ from workshop_lib.config import LOCAL_ACCOUNT_ID, TAG_KIT, TAG_KIT_VALUE, TAG_PA
 from workshop_lib.connect import Connection
 from workshop_lib.errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound
 from workshop_lib.model.artifact import sha256_of
-
-_SERVICE_MODELS = create_loader()  # parsed once for the module, not once per test's new boto3 session
-
-
-@pytest.fixture(autouse=True)
-def _shared_service_models(request: pytest.FixtureRequest) -> None:
-    if "moto_conn" in request.fixturenames:
-        conn = request.getfixturevalue("moto_conn")
-        conn.session._session.register_component("data_loader", _SERVICE_MODELS)
 
 
 def _artifact(path: Path, script: str = "def model_fn(model_dir):\n    return None\n") -> Path:

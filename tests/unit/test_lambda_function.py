@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import copy
 import difflib
-import importlib.util
 import io
 import json
 import re
@@ -31,9 +30,8 @@ import threading
 import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -42,25 +40,18 @@ import requests
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
-from moto import mock_aws
 
+from tests.events import EVENTS_DIR
+from tests.lambda_context import FakeLambdaContext
+from tests.seed_table import ISO_MS_Z, SEED_TYPES, create_seed_table
 from workshop_lib.config import KIT_ROOT, LAMBDA_SOURCE, NOTEBOOKS_DIR
 from workshop_lib.deploy import inference_lambda_files, package
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = EVENTS_DIR
 REGION = "us-east-1"
 ENDPOINT = "ml-endpoint"
 TABLE = "InferenceMetadata"
 FUNCTION = "ml-inference-lambda"
-ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-SEED_TYPES = {
-    "requestId": "S",
-    "timestamp": "S",
-    "modelName": "S",
-    "inputData": "S",
-    "prediction": "S",
-    "latencyMs": "N",
-}
 PREDICTION = {"label": "positive", "score": 0.93}
 SUPPORT_SOURCE = LAMBDA_SOURCE.with_name("inference_support.py")
 SECTION7_SOURCE = KIT_ROOT / "lambda_section7" / "lambda_function.py"
@@ -69,87 +60,22 @@ SECTION7_SOURCE = KIT_ROOT / "lambda_section7" / "lambda_function.py"
 # --- fixtures ---------------------------------------------------------------------------------------
 
 
-def load_lambda_module() -> Any:
-    """lambda_function.py as Lambda loads it: a top-level module from the deployment package's root.
-
-    It imports inference_support.py beside it (the kit root is on sys.path, as the task root is in Lambda).
-    """
-    spec = importlib.util.spec_from_file_location("lambda_function", LAMBDA_SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lambda_function"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def lf():
-    return load_lambda_module()
-
-
-@pytest.fixture(scope="module")
-def support(lf):
-    """inference_support, the module the handler imported (its clients, its log writer, its constants)."""
-    return sys.modules["inference_support"]
-
-
-@dataclass
-class FakeLambdaContext:
-    """The attributes and method of the context object the Python runtime passes to the handler."""
-
-    function_name: str = FUNCTION
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = f"/aws/lambda/{FUNCTION}"
-    log_stream_name: str = "2025/10/01/[$LATEST]0123456789abcdef0123456789abcdef"
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
 @pytest.fixture
-def context():
-    return FakeLambdaContext()
-
-
-def create_table(client, name: str = TABLE) -> None:
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
-@pytest.fixture(scope="module")
-def cloud():
-    """moto in-process for the whole module, like a warm execution environment; each test resets its state."""
-    with pytest.MonkeyPatch.context() as mp:
-        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
-            mp.delenv(var, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            yield boto3.Session(region_name=REGION).client("dynamodb")
-
-
-@pytest.fixture
-def env(cloud, monkeypatch, support):
-    """The function's environment: variables set, moto reset (its documented hook), the table created.
+def env(moto_conn, monkeypatch, support):
+    """The function's environment: moto in-process, variables set, moto reset (its documented hook), the table created.
 
     The handler's clients are dropped after each test (with every hook a test registered on them); its
-    session is kept, as in a warm execution environment.
+    session is kept, as in a warm execution environment (``lf`` is loaded once per module).
     """
     monkeypatch.setenv("ENDPOINT_NAME", ENDPOINT)
     monkeypatch.setenv("DYNAMODB_TABLE", TABLE)
     for var in ("RECORD_TTL_DAYS", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(var, raising=False)
     assert requests.post("http://motoapi.amazonaws.com/moto-api/reset").status_code == 200
-    create_table(cloud)
+    ddb = moto_conn.client("dynamodb")
+    create_seed_table(ddb)
     support.reset_clients()
-    yield cloud
+    yield ddb
     support.reset_clients()
 
 

@@ -8,9 +8,7 @@ every event), so these tests also show that unmarked and malformed lines are ski
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 import uuid
 from typing import Any
@@ -18,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.lambda_context import FakeLambdaContext
+from tests.seed_table import create_seed_table
 from workshop_lib import replay
-from workshop_lib.config import LAMBDA_SOURCE
 from workshop_lib.errors import InvalidInput, ResourceNotFound
 from workshop_lib.replay import ReplayReport, replay_unrecorded
 
@@ -28,43 +27,22 @@ GROUP = f"/aws/lambda/{FUNCTION}"
 TABLE = "InferenceMetadata"
 
 
-@pytest.fixture(scope="module")
-def lf():
-    spec = importlib.util.spec_from_file_location("lambda_function", LAMBDA_SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lambda_function"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class Context:
-    function_name = FUNCTION
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-
 def create_table(conn, name: str = TABLE) -> None:
-    conn.client("dynamodb").create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_seed_table(conn.client("dynamodb"), name)
 
 
-def handler_lines(lf, capsys, monkeypatch, n: int) -> list[str]:
+def handler_lines(lf, support, capsys, monkeypatch, n: int) -> list[str]:
     """Run n requests while the table is missing; return every stdout line the handler wrote."""
     monkeypatch.setenv("ENDPOINT_NAME", "ml-endpoint")
     monkeypatch.setenv("DYNAMODB_TABLE", TABLE)
     results = [{"Body": json.dumps({"label": f"p{i}"}), "ContentType": "application/json"} for i in range(n)]
     requests.post("http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results", json={"results": results})
-    sys.modules["inference_support"].reset_clients()  # the module the handler imported
+    support.reset_clients()
     capsys.readouterr()
     for i in range(n):
-        response = lf.lambda_handler({"input": {"text": f"request {i}"}}, Context())
+        response = lf.lambda_handler({"input": {"text": f"request {i}"}}, FakeLambdaContext())
         assert response["statusCode"] == 200
-    sys.modules["inference_support"].reset_clients()  # the module the handler imported
+    support.reset_clients()
     return capsys.readouterr().out.splitlines()
 
 
@@ -96,13 +74,13 @@ def table_items(conn, name: str = TABLE) -> dict[str, dict[str, Any]]:
     return {i["requestId"]["S"]: i for i in conn.client("dynamodb").scan(TableName=name)["Items"]}
 
 
-def test_replay_marker__is_the_one_the_lambda_writes(lf):
-    assert replay.REPLAY_MARKER == sys.modules["inference_support"].REPLAY_MARKER
+def test_replay_marker__is_the_one_the_lambda_writes(support):
+    assert replay.REPLAY_MARKER == support.REPLAY_MARKER
     assert replay.REPLAY_MARKER in replay.FILTER_PATTERN
 
 
-def test_replay__writes_the_logged_items_then_a_second_run_writes_nothing(moto_conn, lf, capsys, monkeypatch):
-    lines = handler_lines(lf, capsys, monkeypatch, 3)
+def test_replay__writes_the_logged_items_then_a_second_run_writes_nothing(moto_conn, lf, capsys, monkeypatch, support):
+    lines = handler_lines(lf, support, capsys, monkeypatch, 3)
     marked = [json.loads(x) for x in lines if '"replay"' in x]
     assert len(marked) == 3
     put_lines(moto_conn, lambda_log(lines))
@@ -122,8 +100,8 @@ def test_replay__writes_the_logged_items_then_a_second_run_writes_nothing(moto_c
     assert table_items(moto_conn) == stored
 
 
-def test_replay__defaults_to_the_workshop_function_and_current_connection(moto_conn, lf, capsys, monkeypatch):
-    put_lines(moto_conn, handler_lines(lf, capsys, monkeypatch, 1))
+def test_replay__defaults_to_the_workshop_function_and_current_connection(moto_conn, lf, capsys, monkeypatch, support):
+    put_lines(moto_conn, handler_lines(lf, support, capsys, monkeypatch, 1))
     create_table(moto_conn)
     report = replay_unrecorded()
     assert isinstance(report, ReplayReport)
@@ -131,8 +109,8 @@ def test_replay__defaults_to_the_workshop_function_and_current_connection(moto_c
     assert set(table_items(moto_conn)) == set(report.written_ids)
 
 
-def test_replay__keeps_an_item_that_is_already_there(moto_conn, lf, capsys, monkeypatch):
-    lines = handler_lines(lf, capsys, monkeypatch, 2)
+def test_replay__keeps_an_item_that_is_already_there(moto_conn, lf, capsys, monkeypatch, support):
+    lines = handler_lines(lf, support, capsys, monkeypatch, 2)
     put_lines(moto_conn, lines)
     create_table(moto_conn)
     first_item = next(json.loads(x)["item"] for x in lines if '"replay"' in x)
@@ -142,15 +120,15 @@ def test_replay__keeps_an_item_that_is_already_there(moto_conn, lf, capsys, monk
     assert table_items(moto_conn)[first_item["requestId"]["S"]]["note"] == {"S": "written meanwhile"}
 
 
-def test_replay__ignores_lines_older_than_the_window(moto_conn, lf, capsys, monkeypatch):
-    put_lines(moto_conn, handler_lines(lf, capsys, monkeypatch, 1), age_minutes=90)
+def test_replay__ignores_lines_older_than_the_window(moto_conn, lf, capsys, monkeypatch, support):
+    put_lines(moto_conn, handler_lines(lf, support, capsys, monkeypatch, 1), age_minutes=90)
     create_table(moto_conn)
     assert replay_unrecorded(FUNCTION, since_minutes=60, conn=moto_conn).found == 0
     assert replay_unrecorded(FUNCTION, since_minutes=120, conn=moto_conn).written == 1
 
 
-def test_replay__into_another_table_when_asked(moto_conn, lf, capsys, monkeypatch):
-    put_lines(moto_conn, handler_lines(lf, capsys, monkeypatch, 1))
+def test_replay__into_another_table_when_asked(moto_conn, lf, capsys, monkeypatch, support):
+    put_lines(moto_conn, handler_lines(lf, support, capsys, monkeypatch, 1))
     create_table(moto_conn, "FixedTable")
     report = replay_unrecorded(FUNCTION, table="FixedTable", conn=moto_conn)
     assert report.written == 1 and len(table_items(moto_conn, "FixedTable")) == 1
@@ -174,8 +152,8 @@ def test_replay__missing_log_group_is_named(moto_conn):
         replay_unrecorded("nope", conn=moto_conn)
 
 
-def test_replay__missing_table_is_named_with_the_fix(moto_conn, lf, capsys, monkeypatch):
-    put_lines(moto_conn, handler_lines(lf, capsys, monkeypatch, 1))
+def test_replay__missing_table_is_named_with_the_fix(moto_conn, lf, capsys, monkeypatch, support):
+    put_lines(moto_conn, handler_lines(lf, support, capsys, monkeypatch, 1))
     with pytest.raises(ResourceNotFound) as err:
         replay_unrecorded(FUNCTION, conn=moto_conn)
     assert "table 'InferenceMetadata' does not exist" in str(err.value) and "table=" in str(err.value)
