@@ -27,6 +27,11 @@ import workshop_lib as wl
 conn = wl.connect(target, region, prefix, endpoint=endpoint)
 conn.describe()'''
 
+PREREQUISITES = """\
+# What this notebook needs from the earlier ones. When something is missing, the table names the notebook
+# that makes it, and the line to run that builds it all with those notebooks' own steps.
+wl.check_prerequisites("{short}")"""
+
 
 def md(text: str) -> dict:
     return new_markdown_cell(text.strip())
@@ -442,11 +447,21 @@ NOTEBOOK_FILES = {
 }
 
 
+def prerequisites_cell(name: str) -> dict:
+    """The check right after connect; its id is its own, so the other cells keep theirs."""
+    stem = Path(name).stem
+    parts = stem.split("_")
+    cell = code(PREREQUISITES.format(short="_".join(parts[:2]) if parts[0] == "08" else parts[0]))
+    cell["id"] = f"{stem.replace('_', '-')}-prerequisites"
+    return cell
+
+
 def main() -> None:
     NOTEBOOKS.mkdir(exist_ok=True)
     for name, nb in NOTEBOOK_FILES.items():
         for i, cell in enumerate(nb.cells):
             cell["id"] = f"{Path(name).stem.replace('_', '-')}-{i:02d}"
+        nb.cells.insert(3, prerequisites_cell(name))  # after title, parameters and connect
         nbformat.validate(nb)
         nbformat.write(nb, NOTEBOOKS / name)
         print(f"wrote notebooks/{name} ({len(nb.cells)} cells)")
