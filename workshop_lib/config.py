@@ -13,6 +13,7 @@ ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
 ENV_ENDPOINT = "WORKSHOP_ENDPOINT"  # an existing SageMaker endpoint to use instead of the kit's own
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
+ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the learner's working copy of the notebooks (default my-notebooks/)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
@@ -46,6 +47,11 @@ STATE_FILE_NAME = "local-cloud.json"
 def state_dir() -> Path:
     """Folder holding the local cloud's state file (git-ignored)."""
     return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
+
+
+def lab_dir() -> Path:
+    """Folder of the learner's working copy of the notebooks, which `kit.py lab` opens (git-ignored)."""
+    return Path(os.environ.get(ENV_LAB_DIR) or KIT_ROOT / "my-notebooks")
 
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
