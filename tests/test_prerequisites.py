@@ -101,8 +101,9 @@ def test_check_prerequisites__fails_the_cell_with_what_is_missing_and_the_fix(mo
     with pytest.raises(StepFailed) as failed:
         wl.check_prerequisites("07")
     message = str(failed.value)
-    assert message.startswith("CHECK FAILED: 07_inference_lambda_and_api needs 1 pieces that are missing")
-    assert "SageMaker endpoint ml-endpoint, InService (does not exist, made by 06_model_endpoint)" in message
+    assert message.startswith(
+        "CHECK FAILED: 07_inference_lambda_and_api needs 1 pieces that are missing (the table above): endpoint\n"
+    )
     assert message.endswith(
         "-> run 06_model_endpoint first, or build what is missing with their own steps in one "
         'call:  wl.prepare_for("07")'

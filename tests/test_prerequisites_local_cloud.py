@@ -38,7 +38,10 @@ def test_08_2a_first__stops_at_its_check_then_runs_whole_after_prepare_for(fresh
 
     first = run_notebook(notebook, params, tmp_path / "first", html=False)
     assert first.status == "FAILED"
-    assert "StepFailed: CHECK FAILED: 08_2a_update_lambda needs 9 pieces that are missing" in first.error
+    assert (
+        "StepFailed: CHECK FAILED: 08_2a_update_lambda needs 9 pieces that are missing (the table above): endpoint, "
+        "role, invoke-endpoint policy, logs policy, function, section 7 code, ENDPOINT_NAME, api, table"
+    ) in first.error
     assert first.error.startswith("cell 4: StepFailed:")  # parameters, injected parameters, connect, the check
     assert 'wl.prepare_for("08_2a")' in first.error
 

@@ -409,8 +409,8 @@ def check_prerequisites(notebook: str, *, conn: Connection | None = None) -> Pre
     if not report.ok:
         display(report)
         raise StepFailed(
-            f"CHECK FAILED: {report.notebook} needs {len(report.missing)} pieces that are missing: "
-            + "; ".join(f"{s.what} ({s.missing}, made by {s.piece.notebook})" for s in report.missing),
+            f"CHECK FAILED: {report.notebook} needs {len(report.missing)} pieces that are missing (the table above): "
+            + ", ".join(s.piece.key for s in report.missing),
             fix=report.advice(),
         )
     if report.statuses:
