@@ -11,7 +11,7 @@ import pytest
 from botocore.loaders import create_loader
 
 import workshop_lib as wl
-from workshop_lib import endpoint
+from workshop_lib import endpoint, notebook_pieces
 from workshop_lib import notebook_prerequisites as prerequisites
 from workshop_lib.config import NOTEBOOKS_DIR, ResourceNames
 from workshop_lib.connect import Connection
@@ -142,14 +142,14 @@ def test_prepare_for__makes_the_earlier_notebooks_calls_in_their_order_then_noth
 
 def test_prepare_for__after_08_2a_was_run_puts_section_7s_code_back_and_only_that(moto_conn: Connection):
     wl.prepare_for("08_2a")
-    wl.deploy_lambda(sources=prerequisites.LAMBDA_SOURCE)  # 08_2a's step 2
+    wl.deploy_lambda(sources=notebook_pieces.LAMBDA_SOURCE)  # 08_2a's step 2
     report = wl.prerequisites("08_2a")
     assert [(s.piece.key, s.missing) for s in report.missing] == [
         ("section 7 code", "it runs lambda_function.py already (08_2a was run): step 2 would have nothing to replace")
     ]
     done = wl.prepare_for("08_2a")
     assert [s.call for s in done.steps] == ['wl.deploy_lambda(sources="../lambda_section7")']
-    assert wl.describe_function()["CodeSha256"] == code_sha256(wl.package(prerequisites.SECTION7_SOURCES))
+    assert wl.describe_function()["CodeSha256"] == code_sha256(wl.package(notebook_pieces.SECTION7_SOURCES))
 
 
 def test_prepare_for__08_2b_adds_what_08_2a_makes_after_what_it_needs(moto_conn: Connection):
@@ -160,7 +160,7 @@ def test_prepare_for__08_2b_adds_what_08_2a_makes_after_what_it_needs(moto_conn:
         'wl.attach_policy(template="metadata-write")',
     ]
     function = wl.describe_function()
-    assert function["CodeSha256"] == code_sha256(wl.package(prerequisites.LAMBDA_SOURCE))
+    assert function["CodeSha256"] == code_sha256(wl.package(notebook_pieces.LAMBDA_SOURCE))
     assert function["Variables"] == {
         "ENDPOINT_NAME": "ml-endpoint",
         "DYNAMODB_TABLE": "InferenceMetadata",

@@ -249,11 +249,12 @@ def run(args: argparse.Namespace) -> int:
     proc: subprocess.Popen | None = None
     try:
         with _stop_signals_interrupt():
-            cloud, _ = lifecycle.start(region=args.region)
-            print(f"local cloud: {cloud.endpoint_url} ({'started' if started else 'already running: left running'})")
             token = secrets.token_hex(24)
             log_path = state_dir() / LOG_NAME
+            # JupyterLab starts in the background while the local cloud starts: both take seconds.
             proc = start_jupyter(port, directory, token, log_path, allow_root=is_root() or args.allow_root)
+            cloud, _ = lifecycle.start(region=args.region)
+            print(f"local cloud: {cloud.endpoint_url} ({'started' if started else 'already running: left running'})")
             if not wait_until_ready(proc, port, token):
                 print(f"lab: JupyterLab did not start; the end of {log_path}:\n{_tail(log_path)}", file=sys.stderr)
                 return 1
