@@ -224,3 +224,18 @@ def test_stop_jupyter__ends_the_process_and_what_it_started(tmp_path: Path):
     lab.stop_jupyter(proc, timeout=5)
     assert proc.poll() is not None
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_open_browser__only_where_a_graphical_browser_can_open(monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(lab.webbrowser, "open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(lab.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert lab.open_browser("http://127.0.0.1:8888/lab?token=t") is False and opened == []  # no console browser
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert lab.open_browser("http://127.0.0.1:8888/lab?token=t") is True
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.setattr(lab.sys, "platform", "darwin")
+    assert lab.open_browser("http://127.0.0.1:8888/lab?token=u") is True
+    assert opened == ["http://127.0.0.1:8888/lab?token=t", "http://127.0.0.1:8888/lab?token=u"]
