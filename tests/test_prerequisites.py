@@ -212,6 +212,12 @@ def test_prepare_for__with_your_own_endpoint_adopts_it_and_names_it_when_it_does
     assert [s.call for s in wl.prepare_for("07", conn=own, verbose=False).steps] == []
 
 
+def test_prerequisites__a_resource_in_the_way_is_named_in_the_table_not_raised(moto_conn: Connection):
+    moto_conn.client("apigateway").create_rest_api(name="ml-inference-api")  # someone else's, untagged
+    api = next(s for s in wl.prerequisites("08_2a").statuses if s.piece.key == "api")
+    assert api.missing is not None and "exists but was not created by the kit" in api.missing
+
+
 @pytest.mark.parametrize(
     ("given", "name"),
     [

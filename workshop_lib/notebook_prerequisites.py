@@ -161,6 +161,8 @@ def _probe(piece: Piece, conn: Connection) -> str | None:
         return piece.probe(conn)
     except ClientError as exc:  # e.g. AccessDenied on a real account: say so rather than fail the check
         return f"could not check ({exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')})"
+    except WorkshopError as exc:  # e.g. an API of the kit's name that the kit did not create
+        return exc.message
 
 
 def check_prerequisites(notebook: str, *, conn: Connection | None = None) -> Prerequisites:
