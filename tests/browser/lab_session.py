@@ -33,7 +33,8 @@ def chromium_paths() -> tuple[str, str] | None:
     """(browser, driver) from $CHROME_BIN / $CHROMEDRIVER or the PATH (Debian: chromium, chromium-driver)."""
     browser = os.environ.get("CHROME_BIN") or next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
     driver = os.environ.get("CHROMEDRIVER") or next(filter(None, map(shutil.which, CHROMEDRIVER_NAMES)), None)
-    return (browser, driver) if browser and driver else None
+    found = browser and driver and Path(browser).is_file() and Path(driver).is_file()
+    return (browser, driver) if found else None  # type: ignore[return-value]
 
 
 def free_port() -> int:
