@@ -41,6 +41,7 @@ from .iam import attach_policy, delete_role, detach_policy, ensure_execution_rol
 from .logs import recent_log_lines, request_log_lines
 from .metadata import SEED_COLUMNS, create_metadata_table, delete_metadata_table, describe_table, query_inferences
 from .notebook import check, record
+from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
 from .replay import ReplayReport, replay_unrecorded
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "LocalCloudError",
     "NotConnectedError",
     "PolicyError",
+    "Preparation",
+    "Prerequisites",
     "ReplayReport",
     "ResourceConflict",
     "ResourceNotFound",
@@ -66,6 +69,7 @@ __all__ = [
     "WorkshopError",
     "attach_policy",
     "check",
+    "check_prerequisites",
     "cleanup",
     "code_diff",
     "connect",
@@ -91,6 +95,8 @@ __all__ = [
     "invoke_url",
     "kit_resources",
     "package",
+    "prepare_for",
+    "prerequisites",
     "query_inferences",
     "recent_log_lines",
     "record",

@@ -19,6 +19,7 @@ ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state 
 # Read by the local cloud's Lambda workers (workshop_lib/local/awslambda/):
 ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
 ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
+ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the learner's working copy of the notebooks (default my-notebooks/)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
@@ -51,6 +52,11 @@ STATE_FILE_NAME = "local-cloud.json"
 def state_dir() -> Path:
     """Folder holding the local cloud's state file (git-ignored)."""
     return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
+
+
+def lab_dir() -> Path:
+    """Folder of the learner's working copy of the notebooks, which `kit.py lab` opens (git-ignored)."""
+    return Path(os.environ.get(ENV_LAB_DIR) or KIT_ROOT / "my-notebooks")
 
 
 @dataclass(frozen=True)

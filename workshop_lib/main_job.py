@@ -169,17 +169,6 @@ def run(target: str, region: str, prefix: str, only: list[str] | None = None, en
     return 0 if runs and all(r.status == "ok" for r in runs) and len(runs) == len(paths) else 1
 
 
-def lab(region: str) -> int:
-    """Start the local cloud, then JupyterLab on the notebooks (their kernels find the running cloud)."""
-    import subprocess
-
-    from .local import lifecycle
-
-    state, _ = lifecycle.start(region=region)
-    print(f"local cloud: {state.endpoint_url} -- stop it with `python -m workshop_lib down` when you are done")
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS_DIR)])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop_lib workshop", description=__doc__)
     parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or DEFAULT_TARGET)
