@@ -21,7 +21,7 @@ from pathlib import Path
 
 import boto3
 
-from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, POLICIES_DIR
+from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, POLICIES_DIR
 from workshop_lib.local import lifecycle
 from workshop_lib.local.core.policy import Decision, evaluate
 
@@ -74,7 +74,7 @@ def bench_end_to_end(calls: int) -> None:
     state, _ = lifecycle.start(region=REGION, directory=state_dir)
     try:
         url = state.endpoint_url
-        admin = boto3.Session(LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, region_name=REGION)
+        admin = boto3.Session(LOCAL_ADMIN_ACCESS_KEY, state.admin_secret_key, region_name=REGION)
         ddb = admin.client("dynamodb", endpoint_url=url)
         ddb.create_table(
             TableName="InferenceMetadata",

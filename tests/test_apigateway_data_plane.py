@@ -27,7 +27,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from workshop_lib import api
-from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
+from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.deploy import package
 from workshop_lib.local.apigateway.events import EventInput, RequestIds, build_event, is_binary, request_header_lines
@@ -315,7 +315,7 @@ class Gateway:
 @pytest.fixture(scope="module")
 def gateway(local_cloud) -> Gateway:
     session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=local_cloud.admin_secret_key, region_name=REGION
     )
     return Gateway(local_cloud.endpoint_url, session)
 

@@ -58,6 +58,12 @@ def start(region: str | None = None, directory: Path | None = None) -> tuple[Clo
                 resource=str(state_file(directory)),
                 fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
             )
+        if not running.admin_secret_key:
+            raise LocalCloudError(
+                "the running local cloud was started by an older kit: its state file holds no admin secret key",
+                resource=str(state_file(directory)),
+                fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+            )
         if running.region != region:
             raise LocalCloudError(
                 f"the running local cloud serves region {running.region}, not {region}",
