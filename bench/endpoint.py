@@ -125,6 +125,9 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     A second router is built in this process over moto's in-process backends, given the same endpoint
     directly through the backends, and called with werkzeug's test client: no socket, no HTTP parsing.
     """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
     from moto.backends import get_backend
     from werkzeug.test import Client
 
@@ -144,13 +147,15 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     variant = {"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}
     sm.create_endpoint_config("c", [variant], None, None, None, None)
     sm.create_endpoint("e", "c", [])
-    credential = f"Credential={LOCAL_ADMIN_ACCESS_KEY}/20250101/{REGION}/sagemaker/aws4_request"
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=content-type;host, Signature=0",
-    }
     client = Client(app)
-    call = lambda: client.post("/endpoints/e/invocations", data=BODY, headers=headers).data  # noqa: E731
+    signer = SigV4Auth(Credentials(LOCAL_ADMIN_ACCESS_KEY, ctx.admin_secret_key), "sagemaker", REGION)
+
+    def call() -> bytes:  # signed as the admin: the router authenticates every call
+        request = AWSRequest("POST", "http://localhost/endpoints/e/invocations", data=BODY)
+        request.headers["Content-Type"] = "application/json"
+        signer.add_auth(request)
+        return client.post("/endpoints/e/invocations", data=BODY, headers=dict(request.headers.items())).data
+
     assert json.loads(call())["result"] == "positive"
     _time(call, 200)
     try:

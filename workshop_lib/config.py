@@ -20,6 +20,7 @@ ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state 
 ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
 ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
 ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the learner's working copy of the notebooks (default my-notebooks/)
+ENV_LAMBDA_CREDENTIALS_TTL = "WORKSHOP_LAMBDA_CREDENTIALS_TTL"  # seconds a worker's role credentials last (6 h)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
@@ -43,9 +44,9 @@ TAG_PARTICIPANT = "workshop-participant"
 # --- The local cloud ----------------------------------------------------------------------
 LOCAL_HOST = "127.0.0.1"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
-# The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only.
+# The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only. Its secret key is
+# new at every start of the local cloud and kept in the state file (`python -m workshop_lib env` prints it).
 LOCAL_ADMIN_ACCESS_KEY = "AKIAWORKSHOPADMIN001"
-LOCAL_ADMIN_SECRET_KEY = "local-admin-secret-key-for-the-workshop-cloud"
 STATE_FILE_NAME = "local-cloud.json"
 
 

@@ -26,8 +26,6 @@ from .config import (
     ENV_REGION,
     ENV_TARGET,
     ENV_WORKSHOP_ENDPOINT,
-    LOCAL_ADMIN_ACCESS_KEY,
-    LOCAL_ADMIN_SECRET_KEY,
     ResourceNames,
     kit_tags,
 )
@@ -103,10 +101,11 @@ class Connection:
         """Standard AWS variables that point the AWS CLI or another SDK at this target."""
         env = {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         if self.endpoint_url:
+            creds = self.session.get_credentials().get_frozen_credentials()  # the local admin's, from the state file
             env |= {
                 "AWS_ENDPOINT_URL": self.endpoint_url,
-                "AWS_ACCESS_KEY_ID": LOCAL_ADMIN_ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN_SECRET_KEY,
+                "AWS_ACCESS_KEY_ID": creds.access_key,
+                "AWS_SECRET_ACCESS_KEY": creds.secret_key,
             }
         return env
 
@@ -211,8 +210,8 @@ def _connect_local(region: str | None, names: ResourceNames) -> Connection:
 
     state, _ = lifecycle.start(region=region or DEFAULT_REGION)
     session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY,
-        aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY,
+        aws_access_key_id=state.admin_access_key,
+        aws_secret_access_key=state.admin_secret_key,  # new at every start of the local cloud
         region_name=state.region,
     )
     conn = Connection(

@@ -19,7 +19,7 @@ import requests
 
 from tests.events import EVENTS_DIR
 from workshop_lib import api
-from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
+from workshop_lib.config import LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.deploy import package
 
@@ -132,7 +132,7 @@ class Gateway:
 @pytest.fixture(scope="module")
 def gateway(local_cloud) -> Gateway:
     session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=local_cloud.admin_secret_key, region_name=REGION
     )
     return Gateway(local_cloud.endpoint_url, session)
 

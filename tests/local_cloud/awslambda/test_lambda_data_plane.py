@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from workshop_lib import logs
-from workshop_lib.config import ENV_PREFIX, ENV_TARGET, LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY
+from workshop_lib.config import ENV_PREFIX, ENV_TARGET, LOCAL_ACCOUNT_ID, LOCAL_ADMIN_ACCESS_KEY
 from workshop_lib.connect import connect, use
 from workshop_lib.deploy import package
 from workshop_lib.errors import ResourceNotFound
@@ -162,7 +162,8 @@ def test_invoke__worker_environment_is_the_one_aws_sets_plus_the_functions_varia
     assert re.fullmatch(r"127\.0\.0\.1:\d+", env["AWS_LAMBDA_RUNTIME_API"])
     # Temporary credentials of the execution role, never the admin's.
     assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA") and env["AWS_SESSION_TOKEN"]
-    assert LOCAL_ADMIN_ACCESS_KEY not in env.values() and LOCAL_ADMIN_SECRET_KEY not in env.values()
+    admin_secret = conn.session.get_credentials().secret_key
+    assert LOCAL_ADMIN_ACCESS_KEY not in env.values() and admin_secret not in env.values()
     assert "AWS_PROFILE" not in env and "WORKSHOP_STATE_DIR" not in env
 
 
@@ -360,7 +361,9 @@ def test_invoke__event_and_dry_run_invocation_types(conn):
 def test_invoke__parallel_calls_run_at_once_up_to_the_cap_and_the_rest_wait(conn, echo):
     name = echo
     client = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name="us-east-1"
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY,
+        aws_secret_access_key=conn.session.get_credentials().secret_key,
+        region_name="us-east-1",
     ).client("lambda", endpoint_url=conn.endpoint_url)
 
     def call(_: int) -> dict:
@@ -430,7 +433,7 @@ def test_down__no_worker_process_outlives_the_local_cloud(tmp_path):
     try:
         session = boto3.Session(
             aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY,
-            aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY,
+            aws_secret_access_key=state.admin_secret_key,
             region_name="us-east-1",
         )
         lam = session.client("lambda", endpoint_url=state.endpoint_url)

@@ -24,7 +24,7 @@ import pytest
 
 from workshop_lib import logs
 from workshop_lib.config import ENV_LAMBDA_RUNTIME_CLIENT as ENV_RUNTIME_CLIENT
-from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, ResourceNames
+from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, ResourceNames
 from workshop_lib.connect import Connection
 from workshop_lib.deploy import package
 from workshop_lib.local import lifecycle
@@ -243,9 +243,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-def _connection(endpoint_url: str) -> Connection:
+def _connection(endpoint_url: str, admin_secret_key: str) -> Connection:
     session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
+        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=admin_secret_key, region_name=REGION
     )
     return Connection(
         target="local",
@@ -346,7 +346,7 @@ def names() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def kit_cloud(local_cloud, names) -> Cloud:
-    return Cloud(_connection(local_cloud.endpoint_url), names)
+    return Cloud(_connection(local_cloud.endpoint_url, local_cloud.admin_secret_key), names)
 
 
 @pytest.fixture(scope="module")
@@ -358,7 +358,7 @@ def awslambdaric_cloud(tmp_path_factory, names):
         mp.setenv(ENV_RUNTIME_CLIENT, "awslambdaric")
         state, _ = lifecycle.start(region=REGION, directory=directory)
     try:
-        yield Cloud(_connection(state.endpoint_url), names)
+        yield Cloud(_connection(state.endpoint_url, state.admin_secret_key), names)
     finally:
         lifecycle.stop(directory)
 

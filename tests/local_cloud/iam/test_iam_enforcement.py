@@ -25,12 +25,10 @@ from tests.iam_policy_documents import rendered_template as _render
 from workshop_lib.config import (
     KIT_ROOT,
     LAMBDA_SOURCE,
-    LOCAL_ADMIN_ACCESS_KEY,
-    LOCAL_ADMIN_SECRET_KEY,
     ResourceNames,
 )
 from workshop_lib.deploy import package
-from workshop_lib.local import CloudState
+from workshop_lib.local import CloudState, lifecycle
 
 REGION = "us-east-1"
 DOCS = KIT_ROOT / "docs" / "iam-enforcement.md"
@@ -53,7 +51,11 @@ class Creds:
     token: str | None = None
 
 
-ADMIN = Creds(LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY)
+def _admin() -> Creds:
+    """The local admin's credentials: its secret key is new at every start of the local cloud (the state file)."""
+    state = lifecycle.status()
+    assert state is not None, "the local cloud is not running"
+    return Creds(state.admin_access_key, state.admin_secret_key)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -98,7 +100,7 @@ class World:
         return _client(creds or self.role, service, self.endpoint_url)
 
     def admin(self, service: str) -> Any:
-        return _client(ADMIN, service, self.endpoint_url)
+        return _client(_admin(), service, self.endpoint_url)
 
     def table_arn(self, table: str) -> str:
         return f"arn:aws:dynamodb:{REGION}:{self.account}:table/{table}"
@@ -125,10 +127,19 @@ def _create_table(ddb: Any, name: str, *, index: str | None = None) -> None:
     )
 
 
+def _trusting_the_account(trust: str, account: str) -> str:
+    """A trust policy that also trusts the account, so the admin may assume the role (AssumeRole checks trust)."""
+    document = json.loads(trust)
+    statement = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+    document["Statement"].append(statement)
+    return json.dumps(document)
+
+
 def _new_role(endpoint_url: str, account: str, name: str, policies: dict[str, str]) -> str:
-    """A role trusted by lambda.amazonaws.com (policies/trust-lambda.json) with these inline policies."""
-    iam = _client(ADMIN, "iam", endpoint_url)
-    trust = _render("trust-lambda", account_id=account)
+    """A role trusted by lambda.amazonaws.com (policies/trust-lambda.json) and by the account (so the admin can
+    assume it in these tests), with these inline policies."""
+    iam = _client(_admin(), "iam", endpoint_url)
+    trust = _trusting_the_account(_render("trust-lambda", account_id=account), account)
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     for policy_name, document in policies.items():
         iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=document)
@@ -137,7 +148,7 @@ def _new_role(endpoint_url: str, account: str, name: str, policies: dict[str, st
 
 def _assume(endpoint_url: str, role_arn: str, session: str) -> Creds:
     """STS AssumeRole by the admin, as the Lambda service does for a function's execution role."""
-    sts = _client(ADMIN, "sts", endpoint_url)
+    sts = _client(_admin(), "sts", endpoint_url)
     c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
     return Creds(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
@@ -147,7 +158,7 @@ def world(local_cloud: CloudState) -> World:
     """The seed's role (metadata-write + invoke-endpoint policies) assumed once, and two tables."""
     url, account = local_cloud.endpoint_url, local_cloud.account_id
     names = ResourceNames(prefix=f"iam{uuid.uuid4().hex[:6]}")
-    ddb = _client(ADMIN, "dynamodb", url)
+    ddb = _client(_admin(), "dynamodb", url)
     _create_table(ddb, names.table, index=names.history_index)
     other = f"{names.prefix}-OtherTable"
     _create_table(ddb, other)

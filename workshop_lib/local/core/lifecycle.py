@@ -52,18 +52,7 @@ def start(region: str | None = None, directory: Path | None = None) -> tuple[Clo
     region = region or DEFAULT_REGION
     running = status(directory)
     if running is not None:
-        if not _answers(running):
-            raise LocalCloudError(
-                f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
-                resource=str(state_file(directory)),
-                fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
-            )
-        if running.region != region:
-            raise LocalCloudError(
-                f"the running local cloud serves region {running.region}, not {region}",
-                resource=running.endpoint_url,
-                fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
-            )
+        _check_reusable(running, region, directory)
         return running, False
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -101,6 +90,28 @@ def start(region: str | None = None, directory: Path | None = None) -> tuple[Clo
         resource=str(log_path),
         fix="check the log; on a slow machine run `python -m workshop_lib up` again",
     )
+
+
+def _check_reusable(running: CloudState, region: str, directory: Path) -> None:
+    """Raise when the running local cloud cannot serve this start (not answering, an older kit's, another region)."""
+    if not _answers(running):
+        raise LocalCloudError(
+            f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
+            resource=str(state_file(directory)),
+            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+        )
+    if not running.admin_secret_key:
+        raise LocalCloudError(
+            "the running local cloud was started by an older kit: its state file holds no admin secret key",
+            resource=str(state_file(directory)),
+            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+        )
+    if running.region != region:
+        raise LocalCloudError(
+            f"the running local cloud serves region {running.region}, not {region}",
+            resource=running.endpoint_url,
+            fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
+        )
 
 
 def stop(directory: Path | None = None) -> bool:

@@ -22,6 +22,7 @@ import io
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from moto.backends import get_backend
@@ -45,6 +46,8 @@ from .records import (
     ModelRecord,
     Principal,
     ResourceRecord,
+    RoleRecord,
+    SigningKey,
     StageRecord,
     StoredFunction,
     TemporaryCredentials,
@@ -238,7 +241,8 @@ class MotoBackends:
             duration=duration_s,
             external_id="",
         )
-        return TemporaryCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token)
+        expiration = creds.expiration.replace(tzinfo=UTC).timestamp()  # moto keeps a naive UTC datetime
+        return TemporaryCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token, expiration)
 
     def logs(self, region: str | None = None) -> MotoLogs:
         region = region or self.region
@@ -345,10 +349,12 @@ class MotoIdentities:
     """Looks up access keys and policies in moto's in-process IAM and STS backends.
 
     Used: STS ``get_assumed_role_from_access_key`` and the AssumedRole's ``role_arn``, ``session_name``,
-    ``session_token``, ``arn``; IAM ``get_user_from_access_key_id``, ``list_access_keys`` (``access_key_id``,
-    ``status``), ``list_role_policies``/``get_role_policy``, ``list_attached_role_policies``,
-    ``get_policy_version(arn, default_version_id).document`` and the user and group equivalents,
-    ``get_groups_for_user``.
+    ``session_token``, ``arn``, ``secret_access_key``, ``expiration``; IAM ``get_user_from_access_key_id``,
+    ``list_access_keys`` (``access_key_id``, ``secret_access_key``, ``status``), ``get_user(name).id``,
+    ``get_role_by_arn`` (``arn``,
+    ``name``, ``assume_role_policy_document``, ``max_session_duration``), ``list_role_policies``/``get_role_policy``,
+    ``list_attached_role_policies``, ``get_policy_version(arn, default_version_id).document`` and the user and group
+    equivalents, ``get_groups_for_user``.
     """
 
     def __init__(self, account_id: str) -> None:
@@ -377,6 +383,40 @@ class MotoIdentities:
         if not keys or keys[0].status != "Active":
             raise InvalidCredentials("unknown-key")
         return Principal("user", user.name, user.arn)
+
+    def signing_key(self, access_key: str) -> SigningKey | None:
+        """An assumed role's or an IAM user's access key with its secret (and session token, expiry), else None."""
+        assumed = self._sts().get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            role = Principal("role", assumed.role_arn.rsplit("/", 1)[-1], assumed.arn)
+            expires = assumed.expiration.replace(tzinfo=UTC).timestamp()
+            return SigningKey(access_key, assumed.secret_access_key, role, assumed.session_token, expires,
+                              role_arn=assumed.role_arn)  # fmt: skip
+        iam = self._iam()
+        user = iam.get_user_from_access_key_id(access_key)
+        if user is None:
+            return None
+        key = next((k for k in iam.list_access_keys(user.name) if k.access_key_id == access_key), None)
+        if key is None:
+            return None
+        return SigningKey(access_key, key.secret_access_key, Principal("user", user.name, user.arn),
+                          active=key.status == "Active")  # fmt: skip
+
+    def user_id(self, name: str) -> str:
+        """An IAM user's unique ID (``AIDA...``), empty when there is no such user."""
+        try:
+            return str(self._iam().get_user(name).id)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found type
+            return ""
+
+    def role(self, arn: str) -> RoleRecord | None:
+        """A role of this account by ARN, None when there is none."""
+        try:
+            role = self._iam().get_role_by_arn(arn)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found type
+            return None
+        trust = role.assume_role_policy_document
+        return RoleRecord(role.arn, role.name, trust if isinstance(trust, str) else "", int(role.max_session_duration))
 
     def exists(self, kind: str, name: str) -> bool:
         """Whether a role (kind "role") or user of this name exists."""

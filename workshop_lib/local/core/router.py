@@ -1,7 +1,7 @@
 """The router: one WSGI app in front of moto and the kit's services.
 
 A request to ``/_workshop/...`` is the cloud's own (health, shutdown). Every other request passes the guards in
-order (IAM enforcement; issue #14's SigV4 check goes in front of it), then goes to the first service that claims
+order (authentication: signature, key, token and time, then IAM enforcement), then goes to the first service that claims
 it (Lambda Invoke, SageMaker InvokeEndpoint, API Gateway stages, ...), else to moto's server. A guard or a
 service refuses a request by raising a ``ServiceError``: the router answers with that error's response.
 """

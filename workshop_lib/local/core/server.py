@@ -2,7 +2,8 @@
 
 Binds 127.0.0.1 on a free port (``http_server.WSGIServer``: HTTP/1.1 with keep-alive), reads the cloud-wide
 settings from the environment, builds the router with every service and guard (``wiring.build_router``), records
-its state file, and serves until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the way out it
+its state file (with the local admin's secret key, new at every start, readable by its owner only), and serves
+until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the way out it
 closes every service, which stops every worker process it started.
 """
 
@@ -50,7 +51,10 @@ def serve(state_dir: Path, region: str, port: int = 0) -> None:
     router = build_router(ctx)
     apps.append(router)
     pid = os.getpid()
-    state = CloudState(ctx.port, pid, ctx.account_id, region, process_start_time(pid), LOCAL_HOST)
+    state = CloudState(
+        ctx.port, pid, ctx.account_id, region, process_start_time(pid), LOCAL_HOST,
+        admin_secret_key=ctx.admin_secret_key,
+    )  # fmt: skip
     write_state(state, state_dir)
 
     def stop(*_: object) -> None:

@@ -11,11 +11,14 @@ from ..apigateway.responses import ApiGatewayService
 from ..awslambda.control_plane import LambdaCodeLocation
 from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.responses import LambdaInvokeApi
+from ..iam.authentication import Authentication
+from ..iam.credentials import CredentialStore
 from ..iam.enforcement import IamEnforcement
 from ..iam.simulation import IamSimulation
+from ..iam.sts import StsService
 from ..sagemaker.responses import SageMakerRuntimeService
 from .context import CloudContext
-from .moto_seam import MotoBackends, MotoDispatcher
+from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
 from .router import Router
 
 
@@ -24,12 +27,15 @@ def build_router(ctx: CloudContext) -> Router:
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
     lambda_plane = LambdaDataPlane(ctx, backends)
+    identities = MotoIdentities(ctx.account_id)
+    credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
     services = [
         LambdaCodeLocation(ctx, backends, moto),
         IamSimulation(backends),
+        StsService(credentials, identities, moto),
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane),
         SageMakerRuntimeService(ctx, backends),
     ]
-    guards = [IamEnforcement(ctx, backends)]
+    guards = [Authentication(credentials), IamEnforcement(ctx, backends)]
     return Router(ctx, moto, services, guards)
