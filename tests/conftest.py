@@ -64,3 +64,23 @@ def local_conn(local_cloud: CloudState, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.delenv(var, raising=False)
     with use(connect("local", REGION, make_current=False)) as conn:
         yield conn
+
+
+# AWS's timing in the local cloud (docs/aws-timing.md): a second cloud, started with the timing model on.
+TIMED_CLOUD_ENV = {"WORKSHOP_LOCAL_TIMING": "aws", "WORKSHOP_LOCAL_TIME_SCALE": "0.1", "WORKSHOP_LOCAL_SEED": "12"}
+
+
+@pytest.fixture(scope="session")
+def timed_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudState]:
+    """A local cloud keeping AWS's timing at a tenth of its delays, with a fixed seed, in a state folder of its own;
+    started the way `python -m workshop_lib up` starts one, from the environment."""
+    state_dir = tmp_path_factory.mktemp("timed-cloud-state")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in TIMED_CLOUD_ENV.items():
+            mp.setenv(name, value)
+        state, started = lifecycle.start(region=REGION, directory=state_dir)
+    assert started
+    try:
+        yield state
+    finally:
+        lifecycle.stop(state_dir)

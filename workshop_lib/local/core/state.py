@@ -1,4 +1,4 @@
-"""The local cloud's state file: where it listens, which process it is, and whether it still runs."""
+"""The local cloud's state file: where it listens, which process it is, whether it still runs, and its timing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 
 from ...config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, STATE_FILE_NAME, state_dir
+from .timing import TimingSettings
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,13 @@ class CloudState:
     region: str
     started_at: float  # process create time (seconds since the epoch), guards against pid reuse
     host: str = "127.0.0.1"
+    timing_mode: str = "off"  # the timing model the cloud runs with (core/timing.py)
+    time_scale: float = 1.0
+    time_seed: int | None = None
+
+    @property
+    def timing(self) -> TimingSettings:
+        return TimingSettings(self.timing_mode, self.time_scale, self.time_seed)
 
     @property
     def endpoint_url(self) -> str:
