@@ -94,3 +94,14 @@ def observe_from_the_start(scenario: Callable[[], Transition[T]], attempts: int 
             return seen
     details = "\n".join(run.describe() for run in runs)
     raise AssertionError(f"no run probed before the lower bound (machine too busy to observe it):\n{details}")
+
+
+def settle(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60.0, interval: float = 0.05) -> T:
+    """Probe until ``done`` (a set-up step waiting for an earlier change to take effect); fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"still {value!r} after {timeout} s"
+        time.sleep(interval)
