@@ -67,20 +67,14 @@ def local_conn(local_cloud: CloudState, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 # AWS's timing in the local cloud (docs/aws-timing.md): a second cloud, started with the timing model on.
-TIMED_CLOUD_ENV = {"WORKSHOP_LOCAL_TIMING": "aws", "WORKSHOP_LOCAL_TIME_SCALE": "0.1", "WORKSHOP_LOCAL_SEED": "12"}
+TIMED_CLOUD_SCALE = 0.1  # every delay at a tenth: IAM's 2-8 s become 0.2-0.8 s
 
 
 @pytest.fixture(scope="session")
 def timed_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudState]:
     """A local cloud keeping AWS's timing at a tenth of its delays, with a fixed seed, in a state folder of its own;
     started the way `python -m workshop_lib up` starts one, from the environment."""
-    state_dir = tmp_path_factory.mktemp("timed-cloud-state")
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in TIMED_CLOUD_ENV.items():
-            mp.setenv(name, value)
-        state, started = lifecycle.start(region=REGION, directory=state_dir)
-    assert started
-    try:
+    from tests.local_cloud.core.timed_cloud import running_timed_cloud
+
+    with running_timed_cloud(tmp_path_factory.mktemp("timed-cloud-state"), TIMED_CLOUD_SCALE) as state:
         yield state
-    finally:
-        lifecycle.stop(state_dir)

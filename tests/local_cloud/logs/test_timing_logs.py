@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.local_cloud.core.timed_clients import admin_clients
+from tests.local_cloud.core.timed_cloud import admin_clients
 from tests.local_cloud.core.timing_observation import observe, observe_from_the_start, settle
 from workshop_lib.deploy import package
 from workshop_lib.local.awslambda.logs import LOG_DELIVERY
