@@ -14,7 +14,7 @@ from botocore.config import Config
 
 from workshop_lib.local import CloudState, lifecycle
 
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})  # one attempt, no retry
 REGION = "us-east-1"
 SEED = "12"
 
