@@ -22,7 +22,7 @@ _CREATE_FUNCTION = re.compile(r"^/2015-03-31/functions/?$")
 _UPDATE_CONFIGURATION = re.compile(r"^/2015-03-31/functions/[^/]+/configuration/?$")
 
 
-class NewRoleCheck:
+class FunctionRoleCheck:
     """Refuses a function whose role cannot be assumed yet (``assumable(role_arn)`` says whether it can)."""
 
     def __init__(self, assumable: Callable[[str], bool]) -> None:

@@ -17,7 +17,7 @@ from ..awslambda.control_plane import LambdaCodeLocation
 from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.permissions import PermissionChanges
 from ..awslambda.responses import LambdaInvokeApi
-from ..awslambda.role_check import NewRoleCheck as LambdaRoleCheck
+from ..awslambda.role_check import FunctionRoleCheck
 from ..dynamodb.responses import DynamoDbTiming
 from ..iam.enforcement import IamEnforcement
 from ..iam.propagation import NewRoles, RolePolicies
@@ -27,7 +27,7 @@ from ..logs.quotas import LogsQuotas
 from ..sagemaker.control_plane import EndpointControlPlane
 from ..sagemaker.endpoint_states import EndpointStates
 from ..sagemaker.responses import SageMakerRuntimeService
-from ..sagemaker.role_check import NewRoleCheck as SageMakerRoleCheck
+from ..sagemaker.role_check import ModelRoleCheck
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
 from .router import Guard, Router, Service
@@ -59,8 +59,8 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
             EndpointControlPlane(backends, moto, endpoint_states, ctx.region),
         ]
         guards += [
-            LambdaRoleCheck(new_roles.assumable),
-            SageMakerRoleCheck(new_roles.assumable),
+            FunctionRoleCheck(new_roles.assumable),
+            ModelRoleCheck(new_roles.assumable),
             LogsQuotas(timing, ctx.region),
             ApiGatewayQuotas(timing, ctx.region),
         ]

@@ -25,7 +25,7 @@ def role_not_assumable(role_arn: str) -> str:
     )
 
 
-class NewRoleCheck:
+class ModelRoleCheck:
     """Refuses a model whose execution role cannot be assumed yet (``assumable(role_arn)`` says whether it can)."""
 
     def __init__(self, assumable: Callable[[str], bool]) -> None:
