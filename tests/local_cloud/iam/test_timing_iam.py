@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -154,36 +155,50 @@ def test_attach_and_detach_role_policy__a_managed_policy_takes_effect_and_leaves
     observe_from_the_start(detach)
 
 
-def test_create_function__a_role_created_moments_ago_cannot_be_assumed_by_lambda_yet(account):
-    lam = account.client("lambda")
-    code = package({"app.py": "def handler(event, context):\n    return 1\n"})
-    refusals: list[dict] = []
+def _refusal(call: Callable[[], object]) -> dict | None:
+    """The error response of a call, None when it went through."""
+    try:
+        call()
+    except ClientError as exc:
+        return exc.response
+    return None
 
-    def create(arn: str) -> str:
-        try:
-            lam.create_function(
-                FunctionName=f"timing-fn-{uuid.uuid4().hex[:10]}",
-                Runtime="python3.12",
-                Role=arn,
-                Handler="app.handler",
-                Code={"ZipFile": code},
-            )
-        except ClientError as exc:
-            refusals.append(exc.response)
-            return exc.response["Error"]["Code"]
-        return "created"
+
+def _new_roles_used_at_once(account: Account, use: Callable[[str], dict | None]) -> tuple[Any, list[tuple[str, dict]]]:
+    """Create a role and pass it to a service (``use(arn)``: the refusal, None once accepted) right away, then again
+    until it is accepted; returns the transition and every refusal with its role's ARN."""
+    refusals: list[tuple[str, dict]] = []
+
+    def attempt(arn: str) -> str:
+        refusal = use(arn)
+        if refusal is None:
+            return "accepted"
+        refusals.append((arn, refusal))
+        return refusal["Error"]["Message"]
 
     def scenario():
         role: list[str] = []
         return observe(
             lambda: role.append(account.role()[1]),
-            lambda: create(role[0]),
-            lambda outcome: outcome == "created",
+            lambda: attempt(role[0]),
+            lambda outcome: outcome == "accepted",
             **_bounds(account, NEW_ROLE),
         )
 
-    observe_from_the_start(scenario)
-    refused = refusals[0]
+    return observe_from_the_start(scenario), refusals
+
+
+def test_create_function__a_role_created_moments_ago_cannot_be_assumed_by_lambda_yet(account):
+    lam = account.client("lambda")
+    code = package({"app.py": "def handler(event, context):\n    return 1\n"})
+
+    def create(arn: str) -> dict | None:
+        name = f"timing-fn-{uuid.uuid4().hex[:10]}"
+        return _refusal(lambda: lam.create_function(FunctionName=name, Runtime="python3.12", Role=arn,
+                                                    Handler="app.handler", Code={"ZipFile": code}))  # fmt: skip
+
+    _, refusals = _new_roles_used_at_once(account, create)
+    refused = refusals[0][1]
     assert refused["Error"] == {"Code": "InvalidParameterValueException", "Message": ROLE_NOT_ASSUMABLE}
     assert refused["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert refused["Type"] == "User"
@@ -194,67 +209,33 @@ def test_update_function_configuration__a_new_role_is_refused_the_same_way(accou
     lam = account.client("lambda")
     name = f"timing-fn-{uuid.uuid4().hex[:10]}"
     code = package({"app.py": "def handler(event, context):\n    return 1\n"})
-    settle(lambda: _created(lam, name, ready, code), bool)
+
+    def create() -> object:
+        return lam.create_function(FunctionName=name, Runtime="python3.12", Role=ready, Handler="app.handler",
+                                   Code={"ZipFile": code})  # fmt: skip
+
+    settle(lambda: _refusal(create), lambda refusal: refusal is None)  # the function's own role is new too
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
 
-    def scenario():
-        role: list[str] = []
+    def update(arn: str) -> dict | None:
+        return _refusal(lambda: lam.update_function_configuration(FunctionName=name, Role=arn))
 
-        def update() -> str:
-            try:
-                lam.update_function_configuration(FunctionName=name, Role=role[0])
-            except ClientError as exc:
-                return exc.response["Error"]["Message"]
-            return "updated"
-
-        return observe(
-            lambda: role.append(account.role()[1]),
-            update,
-            lambda outcome: outcome == "updated",
-            **_bounds(account, NEW_ROLE),
-        )
-
-    seen = observe_from_the_start(scenario)
+    seen, refusals = _new_roles_used_at_once(account, update)
     assert seen.probes[0].value == ROLE_NOT_ASSUMABLE
-
-
-def _created(lam: Any, name: str, role: str, code: bytes) -> bool:
-    try:
-        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                            Code={"ZipFile": code})  # fmt: skip
-    except ClientError as exc:
-        assert exc.response["Error"]["Message"] == ROLE_NOT_ASSUMABLE
-        return False
-    return True
+    assert refusals[0][1]["Error"]["Code"] == "InvalidParameterValueException"
 
 
 def test_create_model__a_role_created_moments_ago_cannot_be_assumed_by_sagemaker_yet(account):
     sagemaker = account.client("sagemaker")
-    refusals: list[tuple[str, dict]] = []
+    container = {"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sklearn:1.2-1",
+                 "ModelDataUrl": "s3://nowhere/model.tar.gz"}  # fmt: skip
 
-    def create(arn: str) -> str:
-        try:
-            sagemaker.create_model(
-                ModelName=f"timing-model-{uuid.uuid4().hex[:10]}",
-                ExecutionRoleArn=arn,
-                PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sklearn:1.2-1",
-                                  "ModelDataUrl": "s3://nowhere/model.tar.gz"},
-            )  # fmt: skip
-        except ClientError as exc:
-            refusals.append((arn, exc.response))
-            return exc.response["Error"]["Code"]
-        return "created"
+    def create(arn: str) -> dict | None:
+        name = f"timing-model-{uuid.uuid4().hex[:10]}"
+        return _refusal(lambda: sagemaker.create_model(ModelName=name, ExecutionRoleArn=arn,
+                                                       PrimaryContainer=container))  # fmt: skip
 
-    def scenario():
-        role: list[str] = []
-        return observe(
-            lambda: role.append(account.role()[1]),
-            lambda: create(role[0]),
-            lambda outcome: outcome == "created",
-            **_bounds(account, NEW_ROLE),
-        )
-
-    observe_from_the_start(scenario)
+    _, refusals = _new_roles_used_at_once(account, create)
     arn, refused = refusals[0]
     assert refused["Error"] == {"Code": "ValidationException", "Message": role_not_assumable(arn)}
     assert refused["Error"]["Message"] == (

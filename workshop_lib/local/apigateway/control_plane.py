@@ -23,7 +23,7 @@ import threading
 
 from werkzeug.wrappers import Request, Response
 
-from ..core.json_body import with_json_body
+from ..core.json_body import json_params, with_json_body
 from ..core.moto_seam import MotoBackends, MotoDispatcher
 from ..core.propagation import Deadlines
 from ..core.records import StageRecord
@@ -41,10 +41,7 @@ NEW_DEPLOYMENT = Delay(1.0, 4.0, 'AWS re:Post Knowledge Center, "How can I troub
 
 def _stage_name(request: Request) -> str | None:
     """CreateDeployment's ``stageName``, None when it names no stage."""
-    try:
-        stage = json.loads(request.get_data() or b"{}").get("stageName")
-    except (ValueError, AttributeError):
-        return None
+    stage = json_params(request).get("stageName")
     return stage if isinstance(stage, str) and stage else None
 
 

@@ -9,12 +9,12 @@ immediately visible").
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 from werkzeug.wrappers import Request
 
+from ..core.json_body import json_params
 from .exceptions import InvalidParameterValueException
 
 ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
@@ -33,9 +33,6 @@ class FunctionRoleCheck:
         updates = request.method == "PUT" and _UPDATE_CONFIGURATION.match(request.path)
         if not (creates or updates):
             return
-        try:
-            role = json.loads(request.get_data(cache=True) or b"{}").get("Role")
-        except (ValueError, AttributeError):
-            return  # moto answers the malformed request
+        role = json_params(request).get("Role")
         if isinstance(role, str) and role and not self.assumable(role):
             raise InvalidParameterValueException(ROLE_NOT_ASSUMABLE)

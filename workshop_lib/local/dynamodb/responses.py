@@ -8,24 +8,14 @@ DescribeTable's status completed and successful writes recorded for the indexes.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from werkzeug.wrappers import Request, Response
 
+from ..core.json_body import json_params
 from ..core.moto_seam import MotoBackends, MotoDispatcher
 from ..core.signing import region_of
 from ..core.timing import Timing
 from .indexes import WRITES, IndexLag
 from .tables import TARGET_PREFIX, DeletingTables
-
-
-def _params(request: Request) -> dict[str, Any]:
-    try:
-        params = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return {}
-    return params if isinstance(params, dict) else {}
 
 
 class DynamoDbTiming:
@@ -42,7 +32,7 @@ class DynamoDbTiming:
 
     def handle(self, request: Request) -> Response:
         operation = request.headers["X-Amz-Target"][len(TARGET_PREFIX) :]
-        params = _params(request)
+        params = json_params(request)
         region = region_of(request, self.default_region)
         self.tables.expire()
         self.tables.refuse(operation, params, region)

@@ -17,7 +17,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ..core.json_body import with_json_body
+from ..core.json_body import json_params, with_json_body
 from ..core.moto_seam import MotoBackends, MotoDispatcher
 from ..core.signing import region_of
 from .endpoint_states import EndpointStates
@@ -45,11 +45,7 @@ class EndpointControlPlane:
         operation = request.headers["X-Amz-Target"][len(_PREFIX) :]
         region = region_of(request, self.default_region)
         self.states.expire()
-        try:
-            params = json.loads(request.get_data(cache=True) or b"{}")
-        except ValueError:
-            return self.moto.answer(request)
-        name = params.get("EndpointName") if isinstance(params, dict) else None
+        name = json_params(request).get("EndpointName")
         if operation == "DeleteEndpoint" and isinstance(name, str):
             return self._delete(request, region, name)
         resp = self.moto.answer(request)

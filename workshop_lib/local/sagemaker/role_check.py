@@ -8,11 +8,11 @@ assume the role." (IAM User Guide, "Troubleshoot IAM": "Changes that I make are 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from werkzeug.wrappers import Request
 
+from ..core.json_body import json_params
 from .exceptions import ValidationException
 
 _CREATE_MODEL = "SageMaker.CreateModel"
@@ -34,9 +34,6 @@ class ModelRoleCheck:
     def check(self, request: Request) -> None:
         if request.method != "POST" or request.headers.get("X-Amz-Target") != _CREATE_MODEL:
             return
-        try:
-            role = json.loads(request.get_data(cache=True) or b"{}").get("ExecutionRoleArn")
-        except (ValueError, AttributeError):
-            return  # moto answers the malformed request
+        role = json_params(request).get("ExecutionRoleArn")
         if isinstance(role, str) and role and not self.assumable(role):
             raise ValidationException(role_not_assumable(role))
