@@ -107,3 +107,15 @@ def context() -> FakeLambdaContext:
 def support(lf: ModuleType) -> ModuleType:
     """inference_support, the module the handler imported beside it (its clients, its log writer, its constants)."""
     return sys.modules["inference_support"]
+# AWS's timing in the local cloud (docs/aws-timing.md): a second cloud, started with the timing model on.
+TIMED_CLOUD_SCALE = 0.1  # every delay at a tenth: IAM's 2-8 s become 0.2-0.8 s
+
+
+@pytest.fixture(scope="session")
+def timed_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudState]:
+    """A local cloud keeping AWS's timing at a tenth of its delays, with a fixed seed, in a state folder of its own;
+    started the way `python -m workshop_lib up` starts one, from the environment."""
+    from tests.local_cloud.core.timed_cloud import running_timed_cloud
+
+    with running_timed_cloud(tmp_path_factory.mktemp("timed-cloud-state"), TIMED_CLOUD_SCALE) as state:
+        yield state

@@ -52,7 +52,15 @@ class _Slots:
 class WorkerPool:
     """Every worker of this local cloud: warm reuse, retirement, the concurrency cap, monitoring."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends, *, runtime_client: str, concurrency: int) -> None:
+    def __init__(
+        self,
+        ctx: CloudContext,
+        backends: MotoBackends,
+        *,
+        runtime_client: str,
+        concurrency: int,
+        shipper: LogShipper | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.ctx = ctx
@@ -60,7 +68,7 @@ class WorkerPool:
         self.runtime_client = runtime_client
         self.concurrency = concurrency
         self.code_root = Path(ctx.work_dir) / "lambda"
-        self.shipper = LogShipper()
+        self.shipper = shipper or LogShipper()
         self._lock = threading.Lock()
         self._slots: dict[tuple[str, str], _Slots] = {}
         self._idle: dict[tuple[str, str, str], list[Worker]] = {}  # (region, name, version): warm workers

@@ -12,8 +12,10 @@ Internals used: ``moto.backends.get_backend``; the server app ``DomainDispatcher
 ``code_sha_256``, ``code_digest``, ``policy.statements``; STS ``assume_role`` and ``get_assumed_role_from_access_key``;
 IAM's user, role, group and policy lookups; Logs ``ensure_log_group``, ``ensure_log_stream``, ``put_log_events``;
 API Gateway ``apis`` (resources, methods, integrations, stages, deployments, ``binaryMediaTypes``), ``keys``,
-``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models`` and an endpoint's
-``_process_production_variants``; S3 ``get_object``.
+``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models``, ``delete_endpoint``
+and an endpoint's ``_process_production_variants``; DynamoDB ``get_table`` (a table's ``name``, ``hash_key_attr``,
+``range_key_attr``, ``global_indexes``, ``deletion_protection_enabled``) and ``delete_table``;
+S3 ``get_object``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from .records import (
     SigningKey,
     StageRecord,
     StoredFunction,
+    TableSchema,
     TemporaryCredentials,
 )
 
@@ -100,10 +103,13 @@ class MotoDispatcher(DomainDispatcherApplication):
                 self._apps_by_host[host] = app
         return app
 
-    def answer(self, request: Request, body: bytes | None = None) -> Response:
-        """moto's answer to ``request`` (with ``body`` instead of the request's own, when given)."""
+    def answer(self, request: Request, body: bytes | None = None, *, target: str | None = None) -> Response:
+        """moto's answer to ``request`` (with ``body`` instead of the request's own, and another JSON-protocol
+        operation ``target`` such as ``DynamoDB_20120810.DescribeTable``, when given)."""
         data = request.get_data(cache=True) if body is None else body
         environ = dict(request.environ)
+        if target is not None:
+            environ["HTTP_X_AMZ_TARGET"] = target
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))
         return Response.from_app(self, environ, buffered=True)
@@ -334,6 +340,37 @@ class MotoBackends:
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
         endpoint.last_modified_time = utcnow()
+
+    def delete_endpoint(self, name: str, region: str) -> bool:
+        """Remove an endpoint as DeleteEndpoint completes; False when it was already gone."""
+        try:
+            self.backend("sagemaker", region).delete_endpoint(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ValidationError when it is gone
+            return False
+        return True
+
+    # DynamoDB
+    def table_schema(self, name: str, region: str) -> TableSchema | None:
+        """A table's keys and global secondary indexes by name or ARN, None when there is no such table."""
+        try:
+            table = self.backend("dynamodb", region).get_table(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ResourceNotFoundException
+            return None
+        return TableSchema(
+            name=table.name,
+            hash_key=table.hash_key_attr,
+            range_key=table.range_key_attr,
+            global_indexes=tuple(index.name for index in table.global_indexes),
+            deletion_protection=bool(table.deletion_protection_enabled),
+        )
+
+    def delete_table(self, name: str, region: str) -> bool:
+        """Remove a table as DeleteTable completes; False when it was already gone."""
+        try:
+            self.backend("dynamodb", region).delete_table(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ResourceNotFoundException
+            return False
+        return True
 
     # S3
     def s3_object(self, bucket: str, key: str) -> bytes | None:

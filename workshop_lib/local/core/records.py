@@ -104,6 +104,17 @@ class ModelRecord:
 
 
 @dataclass(frozen=True)
+class TableSchema:
+    """A DynamoDB table's keys and indexes, as the timing model needs them."""
+
+    name: str
+    hash_key: str
+    range_key: str | None
+    global_indexes: tuple[str, ...]
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
 class Principal:
     """The identity behind an access key: an assumed role, an IAM user, or the local admin."""
 

@@ -1,5 +1,5 @@
 """The local cloud's state file: where it listens, which process it is, whether it still runs, and the local admin's
-credentials (the secret key is new at every start).
+credentials (the secret key is new at every start), and its AWS timing.
 
 The file is written readable by its owner only (mode 0600 on POSIX). On Windows the mode is not applied: the state
 folder sits in the learner's profile or project folder, which other users cannot read by default.
@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 
 from ...config import LOCAL_ADMIN_ACCESS_KEY, STATE_FILE_NAME, state_dir
+from .timing import TimingSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class CloudState:
     host: str = "127.0.0.1"
     admin_access_key: str = LOCAL_ADMIN_ACCESS_KEY
     admin_secret_key: str = field(default="", repr=False)  # generated at start; empty in a state file of an old kit
+    timing_mode: str = "off"  # the timing model the cloud runs with (core/timing.py)
+    time_scale: float = 1.0
+    time_seed: int | None = None
+
+    @property
+    def timing(self) -> TimingSettings:
+        return TimingSettings(self.timing_mode, self.time_scale, self.time_seed)
 
     @property
     def endpoint_url(self) -> str:

@@ -17,7 +17,8 @@ Who is checked (the authentication guard, ``authentication.py``, has verified th
   "invalid security token" error (DynamoDB ``UnrecognizedClientException``, S3 ``InvalidAccessKeyId``, ...).
 
 How a decision is made (AWS's logic for identity-based policies within one account)
-- Policies are read from moto's IAM backend on every call, so a policy change takes effect on the next call.
+- Policies are read from moto's IAM backend on every call, so a policy change takes effect on the next call;
+  with the timing model on, a role's policy change takes effect seconds later, as on AWS (``propagation.py``).
 - A statement applies when its Action (or NotAction) matches the action and its Resource (or NotResource)
   matches the resource. Wildcards ``*`` and ``?`` work in both; actions match case-insensitively, resources
   case-sensitively (so ``endpoint/My-Endpoint`` never matches: SageMaker endpoint ARNs are lower-case).
@@ -89,6 +90,7 @@ from .exceptions import (
     S3AccessDenied,
     UnrecognizedClientException,
 )
+from .propagation import RolePolicies
 
 _QUERY_COMPATIBLE_TARGETS = ("GraniteServiceVersion20100801.", "AmazonSQS.")
 
@@ -154,9 +156,12 @@ def refusals_for(request: Request, service: str | None, body: bytes) -> Refusals
 class IamEnforcement:
     """Guard of the router: refuses what the caller's identity-based policies do not allow."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, policies: RolePolicies | None = None) -> None:
         self.ctx = ctx
         self.identities = MotoIdentities(backends.account_id)
+        # The policy lookup: moto's current policies, or (timing model on) what a role's callers see while a
+        # change of its policies propagates.
+        self.policies: RolePolicies | MotoIdentities = policies or self.identities
 
     def check(self, request: Request) -> None:
         """Return to let the request pass; raise the called service's own refusal otherwise."""
@@ -185,7 +190,7 @@ class IamEnforcement:
             )
         if call.always_allowed or call.decided_by:
             return
-        documents = self.identities.documents(principal)
+        documents = self.policies.documents(principal)
         for check in call.checks:
             decision = evaluate(documents, check.action, check.resource, dict(check.context))
             if decision is not Decision.ALLOW:

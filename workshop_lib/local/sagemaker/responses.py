@@ -22,7 +22,9 @@ a body over InvokeEndpoint's 6 MB limit (the wording of AWS's answer as reported
 application/json, the container's default (what AWS forwards in that case is not documented).
 
 moto 5.2 has no UpdateEndpoint; this service completes it on moto's backend (``SageMaker.UpdateEndpoint``):
-the endpoint switches to the new config at once and stays InService.
+the endpoint switches to the new config at once and stays InService. With the timing model on
+(``endpoint_states.py``) it is Updating for a while first, serving the old config meanwhile, and InvokeEndpoint
+refuses an endpoint that is Creating or Deleting with the not-found answer above.
 
 What is not emulated: the container itself (no Docker; the script runs inside the cloud process
 with this machine's Python and packages, where the container has Python 3.9, scikit-learn 1.2.1 and
@@ -31,7 +33,8 @@ numpy 1.x; ``code/requirements.txt`` is not installed), the model's
 SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT are read), instance types and counts, traffic splitting
 between several variants (the first variant serves), TargetVariant / TargetModel / inference
 components, async and streaming invocations, serverless endpoints, autoscaling, data capture,
-the 60-second model timeout, and the Creating/Updating states (moto makes endpoints InService at once).
+the 60-second model timeout, and (timing model off) the Creating/Updating/Deleting states: moto makes
+endpoints InService at once.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ from werkzeug.wrappers import Request, Response
 from ..core.context import CloudContext
 from ..core.moto_seam import MotoBackends
 from ..core.signing import region_of, signed_service
+from ..core.timing import Timing
 from .container import server_error, transform
+from .endpoint_states import SERVING, EndpointStates
 from .exceptions import (
     MAX_BODY_BYTES,
     ModelError,
@@ -70,9 +75,10 @@ _UPDATE_TARGET = "SageMaker.UpdateEndpoint"
 class SageMakerRuntimeService:
     """InvokeEndpoint (and the missing UpdateEndpoint) over moto's SageMaker and S3 backends."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, states: EndpointStates | None = None) -> None:
         self.ctx = ctx
         self.backends = backends
+        self.states = states or EndpointStates(Timing(), backends)  # no in-between states unless the timing is on
         self.models = ModelStore(backends, ctx.work_dir / "sagemaker", self._log)
         self._log_lock = threading.Lock()
 
@@ -101,8 +107,9 @@ class SageMakerRuntimeService:
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         region = region_of(request, self.ctx.region)
+        self.states.expire()  # updates and deletions whose time is over are complete before moto is read
         endpoint = self.backends.endpoint(name, region)
-        if endpoint is None or endpoint.status != "InService":
+        if endpoint is None or self.states.status(region, name, endpoint.status) not in SERVING:
             self.models.forget(region, name)
             raise ValidationError(f"Endpoint {name} of account {self.ctx.account_id} not found.")
         try:
@@ -142,6 +149,7 @@ class SageMakerRuntimeService:
             raise ValidationException(f"UpdateEndpoint needs EndpointName and EndpointConfigName: {exc}") from None
         region = region_of(request, self.ctx.region)
         arn = f"arn:aws:sagemaker:{region}:{self.ctx.account_id}"
+        self.states.expire()
         endpoint = self.backends.endpoint(name, region)
         if endpoint is None:
             raise ValidationException(f'Could not find endpoint "{arn}:endpoint/{name.lower()}".')
@@ -149,9 +157,9 @@ class SageMakerRuntimeService:
             raise ValidationException(
                 f'Could not find endpoint configuration "{arn}:endpoint-config/{config_name.lower()}".'
             )
-        if endpoint.status != "InService":
+        if self.states.status(region, name, endpoint.status) != "InService":
             raise ValidationException(f'Cannot update in-progress endpoint "{endpoint.arn}".')
-        self.backends.update_endpoint(name, config_name, region)
+        self.states.update(region, name, config_name)
         resp = Response(json.dumps({"EndpointArn": endpoint.arn}), content_type="application/x-amz-json-1.1")
         resp.headers["x-amzn-RequestId"] = str(uuid.uuid4())
         return resp
