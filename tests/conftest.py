@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from workshop_lib import waiting
 from workshop_lib.config import ENV_STATE_DIR, LOCAL_ACCOUNT_ID, ResourceNames
 from workshop_lib.connect import Connection, connect, use
 from workshop_lib.local import lifecycle
@@ -29,8 +30,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def moto_conn(aws_env: None) -> Iterator[Connection]:
-    """A Connection whose clients talk to moto in-process (unit tests: no server, no workers)."""
+def moto_conn(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connection]:
+    """A Connection whose clients talk to moto in-process (unit tests: no server, no workers).
+
+    Waits (rate-limit pacing, polls) take no real time: moto in-process has no timing to wait for.
+    """
+    monkeypatch.setattr(waiting, "clock", waiting.InstantClock())
     with mock_aws():
         conn = Connection(
             target="aws",
