@@ -15,6 +15,7 @@ ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
 # An existing SageMaker endpoint to use instead of the kit's own (not the Lambda's ENDPOINT_NAME).
 ENV_WORKSHOP_ENDPOINT = "WORKSHOP_ENDPOINT"
+ENV_AWS_REGION = "AWS_REGION"  # AWS's own: the region, before AWS_DEFAULT_REGION (boto3 reads only the latter)
 ENV_INSTANCE_TYPE = "WORKSHOP_INSTANCE_TYPE"  # the endpoint's instance type (default DEFAULT_INSTANCE_TYPE)
 ENV_WAIT_LOG = "WORKSHOP_WAIT_LOG"  # a file each wait is appended to (what, AWS rule, seconds): for bench/
 ENV_CALL_LOG = "WORKSHOP_CALL_LOG"  # a file each AWS call is appended to (service, operation, names): for tests/

@@ -23,6 +23,7 @@ from . import naming
 from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
+    ENV_AWS_REGION,
     ENV_CALL_LOG,
     ENV_PREFIX,
     ENV_REGION,
@@ -260,7 +261,8 @@ def _connect_aws(region: str | None, prefix: str, existing: str, profile: str | 
         raise CredentialsError(
             str(exc), resource=f"profile {profile}", fix="run `aws configure list-profiles` to see your profiles"
         ) from exc
-    region = naming.region(session.region_name or DEFAULT_REGION)  # the chain: AWS_REGION, AWS_DEFAULT_REGION, profile
+    # The standard chain: AWS_REGION, then the session's own (AWS_DEFAULT_REGION, the profile's region).
+    region = naming.region(region or os.environ.get(ENV_AWS_REGION) or session.region_name or DEFAULT_REGION)
     session = boto3.Session(profile_name=profile, region_name=region)
     names = ResourceNames(prefix, existing, region)
     if session.get_credentials() is None:
