@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
-from .errors import aws_code, aws_error
+from .errors import DENIED_CODES, aws_code, aws_error
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,12 @@ _GONE_CODES = frozenset(
 
 
 def _tags_or_gone(read: Callable[[], Any]) -> Any:
-    """``read()`` (a tag or describe call), or None when the resource vanished while it was being listed."""
+    """``read()`` (a tag or describe call), or None when the resource vanished while it was being listed, or
+    when this identity may not read it (another participant's or project's resource: not the kit's to delete)."""
     try:
         return read()
     except ClientError as exc:
-        if aws_code(exc) in _GONE_CODES:
+        if aws_code(exc) in _GONE_CODES or aws_code(exc) in DENIED_CODES:
             return None
         raise
 
