@@ -515,3 +515,11 @@ def test_cleanup__removes_the_log_groups_of_a_function_and_endpoint_already_gone
     assert sorted(r.name for r in found) == ["/aws/lambda/ml-inference-lambda", "/aws/sagemaker/Endpoints/ml-endpoint"]
     groups = moto_conn.client("logs").describe_log_groups()["logGroups"]
     assert [g["logGroupName"] for g in groups] == ["/aws/lambda/someone-elses-function"]
+
+
+def test_kit_resources__a_resource_whose_tags_may_not_be_read_is_not_the_kits(moto_conn):
+    wl.create_metadata_table()
+    wl.ensure_execution_role()
+    denied = error("AccessDeniedException", "User: learner is not authorized to perform: dynamodb:ListTagsOfResource")
+    Scripted(moto_conn.client("dynamodb"), "ListTagsOfResource", denied)
+    assert [r.kind for r in wl.kit_resources()] == ["IAM role (and its policies)"]
