@@ -48,14 +48,32 @@ class Observed:
 
     response: TestResponse
     attempts: tuple[Attempt, ...]
+    awaited: str  # "recorded" or "refused"
+    seconds: float  # from the first request to the one that showed the awaited outcome
 
     @property
     def request_id(self) -> str:
         return self.attempts[-1].request_id
 
     def story(self) -> str:
-        """What happened, one line per request, for a notebook to print."""
-        return "\n".join(f"request {i}: {a.request_id} -> {a.outcome}" for i, a in enumerate(self.attempts, 1))
+        """What happened, one line per request and a summary, for a notebook to print."""
+        lines = [f"request {i}: {a.request_id} -> {a.outcome}" for i, a in enumerate(self.attempts, 1)]
+        before = len(self.attempts) - 1
+        if self.awaited == "recorded":
+            summary = (
+                "the first request was recorded: the policy was in effect already"
+                if not before
+                else f"{before} request(s) refused while IAM was applying the policy, then recorded "
+                f"{self.seconds:.0f} s after the first"
+            )
+        else:
+            summary = (
+                "the first request's write was refused: the removal was in effect already"
+                if not before
+                else f"{before} request(s) still recorded while IAM was applying the removal, then refused "
+                f"{self.seconds:.0f} s after the first"
+            )
+        return "\n".join([*lines, summary])
 
 
 def _outcome(response: TestResponse, conn: Connection) -> Attempt:
@@ -81,15 +99,14 @@ def _denied(attempt: Attempt) -> bool:
 
 def _send_until(url: str, payload: Any, *, want: str, timeout: float, conn: Connection) -> Observed:
     attempts: list[Attempt] = []
-    responses: list[TestResponse] = []
+    start = waiting.clock.monotonic()
 
     def observe() -> Observed | waiting.NotYet:
         response = send_test_request(url, payload)
         attempt = _outcome(response, conn)
         attempts.append(attempt)
-        responses.append(response)
         if (want == "recorded" and attempt.outcome == "recorded") or (want == "refused" and _denied(attempt)):
-            return Observed(response, tuple(attempts))
+            return Observed(response, tuple(attempts), want, waiting.clock.monotonic() - start)
         if attempt.outcome != "recorded" and not _denied(attempt):
             raise DeploymentError(
                 f"the record of request {attempt.request_id} was not written: {attempt.outcome}",

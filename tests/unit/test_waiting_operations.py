@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import threading
 import time
@@ -455,6 +456,8 @@ def test_send_until_recorded__sends_again_while_the_write_is_refused_with_access
     ]
     assert sent.request_id == "api-3" and wl.inference_record("api-3")
     assert "request 1: api-1 -> refused: AccessDenied" in sent.story()
+    summary = r"\n2 request\(s\) refused while IAM was applying the policy, then recorded \d s after the first$"
+    assert re.search(summary, sent.story())
 
 
 def test_send_until_refused__sends_again_while_writes_are_still_allowed(inference_api):
@@ -462,6 +465,8 @@ def test_send_until_refused__sends_again_while_writes_are_still_allowed(inferenc
     sent = wl.send_until_refused(inference_api)
     assert [a.outcome for a in sent.attempts] == ["recorded", "refused: AccessDeniedException: no"]
     assert sent.request_id == "api-2" and not wl.inference_record("api-2") and wl.inference_record("api-1")
+    summary = r"\n1 request\(s\) still recorded while IAM was applying the removal, then refused \d s after the first$"
+    assert re.search(summary, sent.story())
 
 
 def test_send_until_recorded__another_refusal_stops_at_once_with_its_reason(inference_api, monkeypatch):
