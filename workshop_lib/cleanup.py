@@ -8,7 +8,8 @@ AWS's timing: a deleted endpoint is Deleting and a deleted table DELETING for a 
 with their tags, so each deletion waits (waiting.poll) until its resource is gone; a resource that
 vanishes while it is being listed is skipped; DeleteRestApi goes through API Gateway's rate limit
 (api_quotas.py). The log groups that Lambda and SageMaker create for the kit's function and endpoint
-are deleted with them, and found on their own when their function or endpoint is gone already.
+are deleted with them, and found on their own when their function or endpoint is gone already: log
+lines still on their way create a deleted group again, so cleanup() lists again until nothing is left.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import waiting
 from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
 from .errors import DENIED_CODES, aws_code, aws_error
@@ -231,11 +233,35 @@ def kit_resources(conn: Connection | None = None) -> list[KitResource]:
     return [res for finder in _FINDERS for res in finder(conn)]
 
 
+CLEANUP_WAIT_S = 600.0  # log lines still on their way can bring a deleted log group back for a while
+
+
 def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[KitResource]:
-    """Delete every resource the kit created for this participant (none when ``dry_run``); return them."""
+    """Delete every resource the kit created for this participant (none when ``dry_run``); return them.
+
+    Deletes, then lists again, until a listing finds nothing: the function's last log lines reach
+    CloudWatch Logs a while after its last invocation and create its log group again if it was deleted
+    meanwhile, so a later pass deletes that group again (waiting.poll, with backoff, up to CLEANUP_WAIT_S).
+    """
     conn = conn or current()
     found = kit_resources(conn)
-    if not dry_run:
-        for res in found:
+    if dry_run:
+        return found
+    deleted: list[KitResource] = []
+
+    def delete_pass() -> list[KitResource] | waiting.NotYet:
+        left = kit_resources(conn) if deleted else found
+        if not left:
+            return deleted
+        for res in left:
             res.delete()
-    return found
+        deleted.extend(left)
+        return waiting.NotYet(f"deleted {', '.join(r.name for r in left)}; listing again")
+
+    return waiting.poll(
+        delete_pass,
+        what="nothing the kit created to be left",
+        timeout=CLEANUP_WAIT_S,
+        fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
+        rule=waiting.LOG_DELIVERY,
+    )

@@ -528,3 +528,15 @@ def test_kit_resources__a_resource_whose_tags_may_not_be_read_is_not_the_kits(mo
     denied = error("AccessDeniedException", "User: learner is not authorized to perform: dynamodb:ListTagsOfResource")
     Scripted(moto_conn.client("dynamodb"), "ListTagsOfResource", denied)
     assert [r.kind for r in wl.kit_resources()] == ["IAM role (and its policies)"]
+
+
+def test_cleanup__deletes_again_a_log_group_that_late_log_lines_bring_back(moto_conn, monkeypatch):
+    wl.ensure_execution_role()
+    wl.deploy_lambda(sources=HANDLER)
+    write_lines(moto_conn, INVOCATION)
+    # The function's last lines arrive after its log group was deleted, and create it again.
+    clock = acting(monkeypatch, lambda n: n == 1 and write_lines(moto_conn, ["late line"]))
+    deleted = wl.cleanup()
+    assert [r.kind for r in deleted].count("CloudWatch log group") == 1 and len(clock.slept) == 2
+    assert wl.kit_resources() == []
+    assert moto_conn.client("logs").describe_log_groups()["logGroups"] == []
