@@ -263,5 +263,6 @@ def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[Ki
         what="nothing the kit created to be left",
         timeout=CLEANUP_WAIT_S,
         fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
-        rule=waiting.LOG_DELIVERY,
+        # The passes span the deletions' own waits, and then late log lines bringing a log group back.
+        rule=f"{waiting.ENDPOINT_DELETE}+{waiting.TABLE_STATUS}+{waiting.LOG_DELIVERY}",
     )

@@ -26,7 +26,7 @@ from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
 _MAX_EVENTS = 100_000  # never page through more than this in one call
 LOG_WAIT_S = 300.0  # how long to wait for an invocation's lines: Lambda's docs allow minutes
 THROTTLE_WAIT_S = 120.0  # how long to retry a FilterLogEvents refused by the account's 5 requests/s
-LOG_BACKOFF = waiting.Backoff(first=1.0, factor=1.5, cap=2.0)  # never faster than 1 s between reads
+LOG_BACKOFF = waiting.Backoff(first=1.25, factor=1.5, cap=2.0)  # never less than 1 s between reads (+-20 %)
 
 
 def _group(conn: Connection, function: str | None) -> str:

@@ -62,9 +62,11 @@ class NotYet:
 class Backoff:
     """Delays between attempts: ``first``, then times ``factor`` up to ``cap``, each with +-``jitter`` (a fraction)."""
 
+    # The default polls soon after the awaited change (at most ~2.4 s late): the workshop's waits are seconds
+    # to minutes long, and a step should not sit idle long after AWS is done.
     first: float = 1.0
-    factor: float = 2.0
-    cap: float = 10.0
+    factor: float = 1.5
+    cap: float = 2.0
     jitter: float = 0.2
 
     def delays(self) -> Iterator[float]:

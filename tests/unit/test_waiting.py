@@ -108,7 +108,8 @@ def test_poll__each_wait_goes_to_the_wait_log_when_it_is_set(clock, monkeypatch,
     log = tmp_path / "waits.jsonl"
     monkeypatch.setenv(ENV_WAIT_LOG, str(log))
     observe, _ = countdown(2)
-    waiting.poll(observe, what="rows", timeout=60, fix="f", rule=waiting.GSI, backoff=waiting.Backoff(jitter=0))
+    backoff = waiting.Backoff(first=1, factor=2, jitter=0)
+    waiting.poll(observe, what="rows", timeout=60, fix="f", rule=waiting.GSI, backoff=backoff)
     with pytest.raises(WaitTimeout):
         waiting.poll(countdown(99)[0], what="never", timeout=3, fix="f", rule=waiting.LOG_DELIVERY)
     first, second = (json.loads(line) for line in log.read_text().splitlines())

@@ -171,7 +171,7 @@ def test_request_log_lines__polls_at_least_a_second_apart_until_the_report_line_
     clock = acting(monkeypatch, lambda n: n == 1 and write_lines(moto_conn, INVOCATION[2:]))
     write_lines(moto_conn, INVOCATION[:2])  # START and the JSON line are there; REPORT comes later
     lines = wl.request_log_lines("api-1")
-    assert lines == INVOCATION and len(clock.slept) == 1 and clock.slept[0] >= 0.8  # Backoff 1 s, +-20 %
+    assert lines == INVOCATION and len(clock.slept) == 1 and clock.slept[0] >= 1.0  # FilterLogEvents: 5/s per account
 
 
 def test_request_log_lines__with_expect_waits_for_a_line_containing_it(moto_conn, monkeypatch):
