@@ -260,7 +260,7 @@ def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[Ki
 
     return waiting.poll(
         delete_pass,
-        what="nothing the kit created to be left",
+        what="every resource the kit created to be gone",
         timeout=CLEANUP_WAIT_S,
         fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
         # The passes span the deletions' own waits, and then late log lines bringing a log group back.

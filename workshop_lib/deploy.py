@@ -219,7 +219,7 @@ def deploy_lambda(
                     Description="Inference Lambda of the inference-metadata workshop",
                     **settings,
                 ),
-                what=f"role {role_arn} to be usable by Lambda (a new role takes seconds to propagate)",
+                what=f"role {naming.role_name_of(role_arn)} to be usable by Lambda (a new role takes seconds)",
                 timeout=NEW_ROLE_WAIT_S,
                 fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
                 rule=waiting.IAM_NEW_ROLE,

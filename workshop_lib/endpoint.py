@@ -161,7 +161,7 @@ def create_model(
             lambda: sm.create_model(
                 ModelName=name, ExecutionRoleArn=role_arn, PrimaryContainer=container, Tags=tag_list(conn.tags)
             ),
-            what=f"role {role_arn} to be usable by SageMaker (a new role takes seconds to propagate)",
+            what=f"role {role_arn.rsplit('/', 1)[-1]} to be usable by SageMaker (a new role takes seconds)",
             timeout=ROLE_PROPAGATION_S,
             fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
             rule=waiting.IAM_NEW_ROLE,

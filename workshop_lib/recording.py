@@ -116,10 +116,10 @@ def _send_until(url: str, payload: Any, *, want: str, timeout: float, conn: Conn
         pending = "the policy is not in effect yet" if want == "recorded" else "the removal is not in effect yet"
         return waiting.NotYet(f"request {attempt.request_id} {attempt.outcome} ({pending})")
 
-    what = "a request whose record is written" if want == "recorded" else "a request whose record is refused"
+    change, sign = ("policy", "record is written") if want == "recorded" else ("policy's removal", "write is refused")
     return waiting.poll(
         observe,
-        what=f"{what} (the role's policy change to take effect)",
+        what=f"the {change} to take effect (a request whose {sign})",
         timeout=timeout,
         fix="check the role's policies (wl.role_policies()) and run wl.diagnose(); IAM changes usually apply "
         "within seconds",

@@ -110,6 +110,7 @@ class InstantClock:
 clock: Clock = SystemClock()  # the time source of every wait (tests set a fake clock here)
 _random = random.Random()
 _log_lock = threading.Lock()
+_bars_open = 0  # progress bars shown now (one at a time)
 PROGRESS_AFTER_S = 3.0  # a wait that lasts longer shows a progress bar
 
 
@@ -150,7 +151,7 @@ def poll(
             clock.sleep(max(0.0, min(delay, deadline - now)))
     finally:
         if bar is not None:
-            bar.close()
+            _close(bar)
     waited = clock.monotonic() - start
     _record(what, rule, waited, attempts, ok=False)
     seen = f"; last seen: {state}" if state else ""
@@ -163,15 +164,25 @@ def poll(
 
 
 def _progress(bar: Any, what: str, elapsed: float, timeout: float, state: str) -> Any:
-    """The wait's progress bar (tqdm on stdout, not stderr), opened once the wait lasts PROGRESS_AFTER_S."""
+    """The wait's progress bar (tqdm on stdout, not stderr), opened once the wait lasts PROGRESS_AFTER_S.
+
+    One bar at a time: a wait made inside another wait that shows its bar shows none (nested bars do not
+    render in a notebook's output).
+    """
+    global _bars_open
     if elapsed < PROGRESS_AFTER_S:
         return bar
     if bar is None:
+        with _log_lock:
+            if _bars_open:
+                return None
+            _bars_open += 1
         from tqdm import tqdm
 
         bar = tqdm(
             total=round(timeout),
-            desc=f"waiting for {what}"[:70],
+            initial=min(round(elapsed), round(timeout)),
+            desc=f"waiting for {what}"[:90],
             unit="s",
             file=sys.stdout,
             bar_format="{desc}: {n:.0f} s of at most {total:.0f} s {postfix}",
@@ -181,6 +192,13 @@ def _progress(bar: Any, what: str, elapsed: float, timeout: float, state: str) -
     bar.set_postfix_str(state[:60], refresh=False)
     bar.refresh()
     return bar
+
+
+def _close(bar: Any) -> None:
+    global _bars_open
+    bar.close()
+    with _log_lock:
+        _bars_open -= 1
 
 
 def _record(what: str, rule: str, seconds: float, attempts: int, *, ok: bool) -> None:

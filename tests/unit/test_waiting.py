@@ -177,3 +177,23 @@ def test_pacer__spaces_calls_by_its_interval(clock):
 def test_backoff__delays_are_capped():
     delays = waiting.Backoff(first=1, factor=10, cap=3, jitter=0).delays()
     assert [next(delays) for _ in range(4)] == [1, 3, 3, 3]
+
+
+def test_poll__a_wait_inside_a_wait_showing_its_bar_shows_none(clock, capsys, monkeypatch):
+    import tqdm
+
+    opened = []
+    real = tqdm.tqdm
+    monkeypatch.setattr(tqdm, "tqdm", lambda *a, **k: opened.append(k["desc"]) or real(*a, **k))
+
+    def outer():
+        if clock.now < 20:  # each outer attempt waits for an inner thing first
+            waiting.poll(countdown(5)[0], what="the inner thing", timeout=60, fix="f")
+            return waiting.NotYet("outer not yet")
+        return "done"
+
+    assert waiting.poll(outer, what="the outer thing", timeout=120, fix="f") == "done"
+    # The first inner wait shows its bar (no other is open); once the outer one shows, inner ones show none.
+    assert opened == ["waiting for the inner thing", "waiting for the outer thing"]
+    assert "\x1b[A" not in capsys.readouterr().out
+    assert waiting._bars_open == 0

@@ -487,7 +487,7 @@ def test_send_until_recorded__another_refusal_stops_at_once_with_its_reason(infe
 
 def test_send_until_recorded__a_policy_that_never_applies_is_a_wait_timeout(inference_api):
     _Inference.allowed = [False] * 1000
-    with pytest.raises(WaitTimeout, match="the role's policy change to take effect") as err:
+    with pytest.raises(WaitTimeout, match=r"the policy to take effect \(a request whose record is written\)") as err:
         wl.send_until_recorded(inference_api, timeout=10)
     assert "wl.role_policies()" in str(err.value)
 
