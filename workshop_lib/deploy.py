@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from . import naming, waiting
 from .config import LAMBDA_SOURCE
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error
 
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
@@ -176,13 +176,6 @@ def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
     )
 
 
-def _role_not_assumable_yet(exc: BaseException) -> waiting.NotYet | None:
-    """A new IAM role takes a few seconds to reach Lambda: CreateFunction says it "cannot be assumed" meanwhile."""
-    if isinstance(exc, ClientError) and "cannot be assumed" in aws_message(exc):
-        return waiting.NotYet("the role cannot be assumed by Lambda yet")
-    return waiting.throttled(exc)
-
-
 def deploy_lambda(
     name: str | None = None,
     sources: Sources | None = None,
@@ -223,7 +216,8 @@ def deploy_lambda(
                 timeout=NEW_ROLE_WAIT_S,
                 fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
                 rule=waiting.IAM_NEW_ROLE,
-                retry_if=_role_not_assumable_yet,
+                # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
+                retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),
             )
         except ClientError as exc:
             raise aws_error(

@@ -165,18 +165,12 @@ def create_model(
             timeout=ROLE_PROPAGATION_S,
             fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
             rule=waiting.IAM_NEW_ROLE,
-            retry_if=_role_not_assumable_yet,
+            # SageMaker's "Could not assume role ..." while a role created seconds ago propagates.
+            retry_if=waiting.refused_with("assume", "the role cannot be assumed by SageMaker yet"),
         )
     except ClientError as exc:
         raise aws_error(exc, f"model {name}") from exc
     return name
-
-
-def _role_not_assumable_yet(exc: BaseException) -> waiting.NotYet | None:
-    """SageMaker's "Could not assume role ..." while a role created seconds ago propagates."""
-    if isinstance(exc, ClientError) and "assume" in aws_message(exc).lower():
-        return waiting.NotYet("the role cannot be assumed by SageMaker yet")
-    return waiting.throttled(exc)
 
 
 def create_endpoint_config(

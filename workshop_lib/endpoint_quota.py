@@ -12,27 +12,18 @@ given with a ResourceLimitExceeded.
 from __future__ import annotations
 
 import os
-import re
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import naming
 from .config import DEFAULT_INSTANCE_TYPE, ENV_INSTANCE_TYPE
 from .connect import Connection
-from .errors import DeploymentError, InvalidInput
-
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+from .errors import DeploymentError
 
 
 def instance_type(value: str | None = None) -> str:
     """The endpoint's instance type: ``value``, else $WORKSHOP_INSTANCE_TYPE, else ml.t2.medium; checked."""
-    chosen = (value or os.environ.get(ENV_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE).strip()
-    if not _INSTANCE_TYPE.match(chosen):
-        raise InvalidInput(
-            f"{chosen!r} is not a SageMaker instance type",
-            resource="instance_type",
-            fix="use a name such as 'ml.t2.medium' or 'ml.m5.large' (the SageMaker pricing page lists them)",
-        )
-    return chosen
+    return naming.instance_type((value or os.environ.get(ENV_INSTANCE_TYPE) or DEFAULT_INSTANCE_TYPE).strip())
 
 
 def quota_name(instance: str) -> str:

@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 from botocore.exceptions import ClientError
 
 from .config import ENV_WAIT_LOG
-from .errors import THROTTLED_CODES, WaitTimeout, aws_code
+from .errors import THROTTLED_CODES, WaitTimeout, aws_code, aws_message
 
 T = TypeVar("T")
 
@@ -221,6 +221,18 @@ def throttled(exc: BaseException) -> NotYet | None:
     except ValueError:
         after = None
     return NotYet(f"{aws_code(exc)} ({getattr(exc, 'operation_name', 'the call')} is rate-limited)", after)
+
+
+def refused_with(fragment: str, state: str) -> Callable[[BaseException], NotYet | None]:
+    """A ``retry_if`` for call_with_retry: an AWS error whose message contains ``fragment`` (any case) is
+    transient, reported as ``state``; so is a rate limit (``throttled``)."""
+
+    def transient(exc: BaseException) -> NotYet | None:
+        if isinstance(exc, ClientError) and fragment.lower() in aws_message(exc).lower():
+            return NotYet(state)
+        return throttled(exc)
+
+    return transient
 
 
 def call_with_retry(

@@ -197,3 +197,12 @@ def test_poll__a_wait_inside_a_wait_showing_its_bar_shows_none(clock, capsys, mo
     assert opened == ["waiting for the inner thing", "waiting for the outer thing"]
     assert "\x1b[A" not in capsys.readouterr().out
     assert waiting._bars_open == 0
+
+
+def test_refused_with__makes_an_error_carrying_the_fragment_transient_and_rate_limits_too():
+    transient = waiting.refused_with("cannot be assumed", "role not usable yet")
+    role = ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": "Cannot Be Assumed"}}, "Op")
+    other = ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": "bad runtime"}}, "Op")
+    assert transient(role) == waiting.NotYet("role not usable yet")
+    assert transient(other) is None
+    assert transient(throttling("3")).retry_after == 3.0
