@@ -176,6 +176,36 @@ def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
     )
 
 
+def _create_function(conn: Connection, name: str, zip_bytes: bytes, settings: dict[str, Any]) -> None:
+    """CreateFunction, made again while the role is too new for Lambda to assume it."""
+    role = naming.role_name_of(settings["Role"])
+    try:
+        waiting.call_with_retry(
+            lambda: conn.client("lambda").create_function(
+                FunctionName=name,
+                Code={"ZipFile": zip_bytes},
+                Publish=False,
+                Tags=conn.tags,
+                Description="Inference Lambda of the inference-metadata workshop",
+                **settings,
+            ),
+            what=f"role {role} to be usable by Lambda (a new role takes seconds)",
+            timeout=NEW_ROLE_WAIT_S,
+            fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
+            rule=waiting.IAM_NEW_ROLE,
+            # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
+            retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),
+        )
+    except ClientError as exc:
+        raise aws_error(
+            exc,
+            f"function {name}",
+            message=f"could not create function {name!r}: {exc}",
+            fix="check the role, runtime and handler above",
+            kind=DeploymentError,
+        ) from exc
+
+
 def deploy_lambda(
     name: str | None = None,
     sources: Sources | None = None,
@@ -202,31 +232,7 @@ def deploy_lambda(
     settings = {"Role": role_arn, "Handler": handler, "Runtime": runtime, "Timeout": timeout, "MemorySize": memory}
     existing = _function(conn, name)
     if existing is None:
-        try:
-            waiting.call_with_retry(
-                lambda: lam.create_function(
-                    FunctionName=name,
-                    Code={"ZipFile": zip_bytes},
-                    Publish=False,
-                    Tags=conn.tags,
-                    Description="Inference Lambda of the inference-metadata workshop",
-                    **settings,
-                ),
-                what=f"role {naming.role_name_of(role_arn)} to be usable by Lambda (a new role takes seconds)",
-                timeout=NEW_ROLE_WAIT_S,
-                fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
-                rule=waiting.IAM_NEW_ROLE,
-                # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
-                retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),
-            )
-        except ClientError as exc:
-            raise aws_error(
-                exc,
-                f"function {name}",
-                message=f"could not create function {name!r}: {exc}",
-                fix="check the role, runtime and handler above",
-                kind=DeploymentError,
-            ) from exc
+        _create_function(conn, name, zip_bytes, settings)
         cfg = _wait(conn, "function_active_v2", name)
         return DeployResult(name, cfg["FunctionArn"], cfg["CodeSha256"], None, True, True, cfg)
 
