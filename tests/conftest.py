@@ -19,6 +19,7 @@ import pytest
 from moto import mock_aws
 
 from tests.lambda_context import FakeLambdaContext
+from workshop_lib import waiting
 from workshop_lib.config import ENV_STATE_DIR, LAMBDA_SOURCE, LOCAL_ACCOUNT_ID, ResourceNames
 from workshop_lib.connect import Connection, connect, use
 from workshop_lib.local import CloudState, lifecycle
@@ -44,8 +45,14 @@ def service_models() -> botocore.loaders.Loader:
 
 
 @pytest.fixture
-def moto_conn(aws_env: None, service_models: botocore.loaders.Loader) -> Iterator[Connection]:
-    """A Connection whose clients talk to moto in-process (unit tests: no server, no workers), fresh for each test."""
+def moto_conn(
+    aws_env: None, service_models: botocore.loaders.Loader, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Connection]:
+    """A Connection whose clients talk to moto in-process (unit tests: no server, no workers), fresh for each test.
+
+    Waits (rate-limit pacing, polls) take no real time: moto in-process has no timing to wait for.
+    """
+    monkeypatch.setattr(waiting, "clock", waiting.InstantClock())
     with mock_aws():
         core = botocore.session.get_session()
         core.register_component("data_loader", service_models)

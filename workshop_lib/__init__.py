@@ -35,13 +35,22 @@ from .errors import (
     ResourceConflict,
     ResourceNotFound,
     StepFailed,
+    WaitTimeout,
     WorkshopError,
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .logs import recent_log_lines, request_log_lines
-from .metadata import SEED_COLUMNS, create_metadata_table, delete_metadata_table, describe_table, query_inferences
+from .metadata import (
+    SEED_COLUMNS,
+    create_metadata_table,
+    delete_metadata_table,
+    describe_table,
+    inference_record,
+    query_inferences,
+)
 from .notebook import check, record
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
+from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
 
 __all__ = [
@@ -58,6 +67,7 @@ __all__ = [
     "KitResource",
     "LocalCloudError",
     "NotConnectedError",
+    "Observed",
     "PolicyError",
     "Preparation",
     "Prerequisites",
@@ -66,6 +76,7 @@ __all__ = [
     "ResourceNotFound",
     "StepFailed",
     "TestResponse",
+    "WaitTimeout",
     "WorkshopError",
     "attach_policy",
     "check",
@@ -91,6 +102,7 @@ __all__ = [
     "detach_policy",
     "diagnose",
     "ensure_execution_role",
+    "inference_record",
     "invoke_endpoint",
     "invoke_url",
     "kit_resources",
@@ -105,6 +117,8 @@ __all__ = [
     "request_log_lines",
     "role_policies",
     "send_test_request",
+    "send_until_recorded",
+    "send_until_refused",
     "set_env_vars",
     "train_model",
     "use_existing_endpoint",

@@ -28,18 +28,19 @@ types, autoscaling, the Creating/Updating states).
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
+from . import waiting
 from .artifact_bucket import ensure_bucket, upload_artifact
-from .config import tag_dict, tag_list
+from .config import DEFAULT_INSTANCE_TYPE, tag_dict, tag_list
 from .connect import Connection, current
+from .endpoint_invoke import invoke
+from .endpoint_quota import check_endpoint_quota, instance_type, quota_fix
 from .errors import (
     DeploymentError,
     InvalidInput,
@@ -78,10 +79,9 @@ __all__ = [
     "wait_for_endpoint",
 ]
 
-DEFAULT_INSTANCE_TYPE = "ml.t2.medium"  # the smallest real-time instance the scikit-learn image runs on
 VARIANT_NAME = "AllTraffic"
-WAIT_DELAY_S = 15  # between DescribeEndpoint polls (AWS takes minutes; the local cloud is InService at once)
-WAIT_MAX_ATTEMPTS = 120  # 30 minutes
+ENDPOINT_WAIT_S = 1800.0  # Creating / Updating / Deleting: minutes on AWS; 30 at most
+ENDPOINT_BACKOFF = waiting.Backoff(first=1.0, factor=1.5, cap=3.0)
 ROLE_PROPAGATION_S = 90  # a new IAM role takes a few seconds before SageMaker can assume it
 _BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed")
 
@@ -156,18 +156,21 @@ def create_model(
         "ModelDataUrl": model_data_url,
         "Environment": {**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": conn.region},
     }
-    deadline = time.monotonic() + ROLE_PROPAGATION_S
-    while True:
-        try:
-            sm.create_model(
+    try:
+        waiting.call_with_retry(
+            lambda: sm.create_model(
                 ModelName=name, ExecutionRoleArn=role_arn, PrimaryContainer=container, Tags=tag_list(conn.tags)
-            )
-            return name
-        except ClientError as exc:
-            if "assume" in aws_message(exc).lower() and time.monotonic() < deadline:
-                time.sleep(5)  # a role created seconds ago is not yet visible to SageMaker
-                continue
-            raise aws_error(exc, f"model {name}") from exc
+            ),
+            what=f"role {role_arn.rsplit('/', 1)[-1]} to be usable by SageMaker (a new role takes seconds)",
+            timeout=ROLE_PROPAGATION_S,
+            fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
+            rule=waiting.IAM_NEW_ROLE,
+            # SageMaker's "Could not assume role ..." while a role created seconds ago propagates.
+            retry_if=waiting.refused_with("assume", "the role cannot be assumed by SageMaker yet"),
+        )
+    except ClientError as exc:
+        raise aws_error(exc, f"model {name}") from exc
+    return name
 
 
 def create_endpoint_config(
@@ -180,6 +183,7 @@ def create_endpoint_config(
     """Create an endpoint config serving ``model_name`` on one instance; return its name."""
     conn = conn or current()
     sm = conn.client("sagemaker")
+    instance_type = _instance_type(instance_type)
     name = name or f"{conn.names.endpoint_config}-{_suffix(model_name, instance_type)}"
     existing = _describe(sm.describe_endpoint_config, EndpointConfigName=name)
     if existing is not None:
@@ -248,22 +252,61 @@ def describe_endpoint(name: str | None = None, *, conn: Connection | None = None
 
 
 def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
-    """Wait (boto3's endpoint_in_service waiter) until the endpoint is InService."""
+    """Poll DescribeEndpoint until the endpoint is InService (Creating / Updating take minutes on AWS)."""
     conn = conn or current()
     name = name or conn.names.endpoint
-    try:
-        conn.client("sagemaker").get_waiter("endpoint_in_service").wait(
-            EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
-        )
-    except WaiterError as exc:
+
+    def observe() -> EndpointInfo | waiting.NotYet:
         info = describe_endpoint(name, conn=conn)
-        raise DeploymentError(
-            f"the endpoint did not reach InService: status {info.status}"
-            + (f", reason: {info.failure_reason}" if info.failure_reason else f" ({exc})"),
-            resource=f"endpoint {name}",
-            fix=f"read the log group /aws/sagemaker/Endpoints/{name}; then delete_endpoint() and deploy() again",
-        ) from exc
-    return describe_endpoint(name, conn=conn)
+        if info.in_service:
+            return info
+        if info.status not in _BUSY:
+            raise DeploymentError(
+                f"the endpoint did not reach InService: status {info.status}"
+                + (f", reason: {info.failure_reason}" if info.failure_reason else ""),
+                resource=f"endpoint {name}",
+                fix=f"read the log group /aws/sagemaker/Endpoints/{name}; then delete_endpoint() and deploy() again",
+            )
+        return waiting.NotYet(info.status)
+
+    return waiting.poll(
+        observe,
+        what=f"endpoint {name} to be InService",
+        timeout=ENDPOINT_WAIT_S,
+        fix="look at the endpoint in the SageMaker console; an instance type without capacity can take long",
+        rule=waiting.ENDPOINT_CREATE,
+        backoff=ENDPOINT_BACKOFF,
+    )
+
+
+def wait_endpoint_gone(name: str, conn: Connection) -> None:
+    """Poll DescribeEndpoint until a deleted endpoint is gone (it is Deleting, and still listed, for a while)."""
+    sm = conn.client("sagemaker")
+
+    def observe() -> bool | waiting.NotYet:
+        desc = _describe(sm.describe_endpoint, EndpointName=name)
+        return True if desc is None else waiting.NotYet(desc["EndpointStatus"])
+
+    waiting.poll(
+        observe,
+        what=f"endpoint {name} to be deleted",
+        timeout=ENDPOINT_WAIT_S,
+        fix="look at the endpoint in the SageMaker console; run the clean-up again",
+        rule=waiting.ENDPOINT_DELETE,
+        backoff=ENDPOINT_BACKOFF,
+    )
+
+
+def delete_endpoint_log_group(name: str, conn: Connection) -> bool:
+    """Delete the endpoint's log group /aws/sagemaker/Endpoints/{name}; False when there was none."""
+    group = f"/aws/sagemaker/Endpoints/{name}"
+    try:
+        conn.client("logs").delete_log_group(logGroupName=group)
+    except ClientError as exc:
+        if aws_code(exc) == "ResourceNotFoundException":
+            return False
+        raise aws_error(exc, f"log group {group}") from exc
+    return True
 
 
 def create_endpoint(
@@ -278,6 +321,8 @@ def create_endpoint(
         try:
             sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tag_list(conn.tags))
         except ClientError as exc:
+            if aws_code(exc) == "ResourceLimitExceeded":
+                raise _limit_exceeded(exc, conn, name, config_name) from exc
             raise aws_error(exc, f"endpoint {name}") from exc
     elif existing["EndpointConfigName"] != config_name:
         raise ResourceConflict(
@@ -292,6 +337,17 @@ def create_endpoint(
             fix="delete_endpoint(), fix the cause, then deploy() again",
         )
     return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
+
+
+def _limit_exceeded(exc: ClientError, conn: Connection, name: str, config_name: str) -> DeploymentError:
+    config = _describe(conn.client("sagemaker").describe_endpoint_config, EndpointConfigName=config_name) or {}
+    instance = (config.get("ProductionVariants") or [{}])[0].get("InstanceType", DEFAULT_INSTANCE_TYPE)
+    return DeploymentError(
+        f"CreateEndpoint failed: ResourceLimitExceeded: {aws_message(exc)}",
+        resource=f"endpoint {name}",
+        fix=quota_fix(instance, conn.region),
+        aws_code="ResourceLimitExceeded",
+    )
 
 
 def update_endpoint(
@@ -331,6 +387,9 @@ def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> Endpo
     return info
 
 
+_instance_type = instance_type  # the parameter of the same name hides the function in deploy()
+
+
 def _default_artifact() -> Path:
     from .model import build_artifact, train
 
@@ -341,17 +400,21 @@ def deploy(
     artifact: Path | str | None = None,
     *,
     name: str | None = None,
-    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    instance_type: str | None = None,
     wait: bool = True,
     conn: Connection | None = None,
 ) -> EndpointInfo:
     """Serve an artifact on the endpoint: create it, or update it when it serves another model.
 
-    ``artifact`` defaults to a freshly trained model (a few seconds). Running deploy() again with
-    the same artifact changes nothing.
+    ``artifact`` defaults to a freshly trained model (a few seconds). ``instance_type`` defaults to
+    $WORKSHOP_INSTANCE_TYPE, else ml.t2.medium; before anything is created, the account's endpoint
+    quota for it is checked (Service Quotas, when this identity may read it). Running deploy() again
+    with the same artifact changes nothing.
     """
     conn = conn or current()
     name = name or conn.names.endpoint
+    instance_type = _instance_type(instance_type)
+    check_endpoint_quota(instance_type, conn)
     path = Path(artifact) if artifact is not None else _default_artifact()
     url = upload_artifact(path, conn)
     role_arn = ensure_sagemaker_role(conn)
@@ -361,39 +424,6 @@ def deploy(
     if existing is None or existing["EndpointConfigName"] == config_name:
         return create_endpoint(config_name, name=name, wait=wait, conn=conn)
     return update_endpoint(config_name, name=name, wait=wait, conn=conn)
-
-
-def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = None) -> Any:
-    """Send a JSON payload (``{"text": ...}`` or a list of them) to the endpoint; return its JSON answer."""
-    conn = conn or current()
-    name = name or conn.names.endpoint
-    try:
-        resp = conn.client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=name, ContentType="application/json", Accept="application/json", Body=json.dumps(payload)
-        )
-    except ClientError as exc:
-        if aws_code(exc) == "ValidationError" and "not found" in aws_message(exc):
-            raise ResourceNotFound(
-                aws_message(exc),
-                resource=f"endpoint {name}",
-                fix="deploy() it, or use_existing_endpoint(name) with the right name",
-            ) from exc
-        if aws_code(exc) == "ModelError":
-            status = exc.response.get("OriginalStatusCode")
-            original = exc.response.get("OriginalMessage", "")
-            if isinstance(status, int) and status < 500:
-                raise InvalidInput(
-                    f"the model refused the request ({status}): {original}",
-                    resource=f"endpoint {name}",
-                    fix='send {"text": "..."} or a list of such objects',
-                ) from exc
-            raise DeploymentError(
-                f"the model's code failed ({status})",
-                resource=f"endpoint {name}",
-                fix=f"read the log group /aws/sagemaker/Endpoints/{name} for the traceback",
-            ) from exc
-        raise aws_error(exc, f"endpoint {name}") from exc
-    return json.loads(resp["Body"].read())
 
 
 # --- Delete ---------------------------------------------------------------------------------------
@@ -412,7 +442,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
     conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
-    deleted: list[str] = []
+    deleted: list[str] = []  # the endpoint is waited for until gone, and its log group deleted with it
     existing = _describe(sm.describe_endpoint, EndpointName=name)
     if existing is not None:
         if not force and not _kit_tagged(sm, existing["EndpointArn"], conn.tags):
@@ -423,14 +453,13 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
             )
         try:
             sm.delete_endpoint(EndpointName=name)
-            sm.get_waiter("endpoint_deleted").wait(
-                EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
-            )
         except ClientError as exc:
-            raise aws_error(exc, f"endpoint {name}") from exc
-        except WaiterError as exc:
-            raise DeploymentError(f"the endpoint was not deleted: {exc}", resource=f"endpoint {name}") from exc
+            if not _not_found(exc):
+                raise aws_error(exc, f"endpoint {name}") from exc
+        wait_endpoint_gone(name, conn)
         deleted.append(f"endpoint {name}")
+        if delete_endpoint_log_group(name, conn):
+            deleted.append(f"log group /aws/sagemaker/Endpoints/{name}")
     for kind, prefix, lister, key, deleter in (
         (
             "endpoint config",

@@ -69,6 +69,16 @@ class StepFailed(WorkshopError, AssertionError):
     """A notebook step's check did not hold."""
 
 
+class WaitTimeout(WorkshopError):
+    """AWS did not reach the awaited state in time (``waited`` seconds); the message names what was awaited."""
+
+    def __init__(
+        self, message: str, *, resource: str | None = None, fix: str | None = None, waited: float = 0.0
+    ) -> None:
+        super().__init__(message, resource=resource, fix=fix)
+        self.waited = waited
+
+
 # --- AWS error responses --------------------------------------------------------------------------
 # AWS error codes by what they mean for the learner (each service spells "not found" its own way).
 NOT_FOUND_CODES = frozenset(

@@ -66,7 +66,7 @@ def test_resource_names__default_to_the_seeds_and_take_a_prefix():
     assert (alice.table, alice.function, alice.role) == (
         "alice-InferenceMetadata",
         "alice-ml-inference-lambda",
-        "alice-ml-inference-lambda-role",
+        "alice-ml-inference-lambda-role-us-east-1",  # IAM is global: role names carry the region
     )
     assert alice.bucket("123456789012", "us-east-1") == "alice-workshop-artifacts-123456789012-us-east-1"
     assert kit_tags("alice") == {"workshop-kit": "inference-metadata", "workshop-participant": "alice"}

@@ -98,9 +98,9 @@ def test_ensure_sagemaker_role__trusts_sagemaker_and_grants_only_artifact_read_i
     moto_conn: Connection,
 ):
     arn = endpoint.ensure_sagemaker_role()
-    assert arn == f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/ml-sagemaker-execution-role"
+    assert arn == f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/ml-sagemaker-execution-role-us-east-1"
     iam = moto_conn.client("iam")
-    role = iam.get_role(RoleName="ml-sagemaker-execution-role")["Role"]
+    role = iam.get_role(RoleName="ml-sagemaker-execution-role-us-east-1")["Role"]
     principals = [st["Principal"]["Service"] for st in role["AssumeRolePolicyDocument"]["Statement"]]
     assert principals == ["sagemaker.amazonaws.com"]
     assert {t["Key"]: t["Value"] for t in role["Tags"]} == {TAG_KIT: TAG_KIT_VALUE}
@@ -119,7 +119,7 @@ def test_ensure_sagemaker_role__a_role_of_that_name_not_trusting_sagemaker_is_a_
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
     }
     moto_conn.client("iam").create_role(
-        RoleName="ml-sagemaker-execution-role", AssumeRolePolicyDocument=json.dumps(trust)
+        RoleName="ml-sagemaker-execution-role-us-east-1", AssumeRolePolicyDocument=json.dumps(trust)
     )
     with pytest.raises(ResourceConflict, match=r"does not trust sagemaker\.amazonaws\.com"):
         endpoint.ensure_sagemaker_role(moto_conn)
@@ -143,7 +143,7 @@ def test_create_model__uses_the_regions_sklearn_image_and_points_the_container_a
             "SAGEMAKER_REGION": "us-east-1",
         },
     }
-    assert desc["ExecutionRoleArn"].endswith(":role/ml-sagemaker-execution-role")
+    assert desc["ExecutionRoleArn"].endswith(":role/ml-sagemaker-execution-role-us-east-1")
     assert _tags(moto_conn, desc["ModelArn"]) == {TAG_KIT: TAG_KIT_VALUE}
     assert endpoint.create_model(url) == name  # idempotent
 

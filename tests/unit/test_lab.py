@@ -16,7 +16,7 @@ import pytest
 from workshop_lib import config, lab, lab_cli, working_copy
 from workshop_lib.errors import InvalidInput
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the kit root (this file is tests/unit/test_lab.py)
 
 
 # --- the command line ------------------------------------------------------------------------------------
