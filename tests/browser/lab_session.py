@@ -167,6 +167,7 @@ return {prompts: prompts, status: indicator ? indicator.getAttribute('data-statu
         dirty: document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty').length};
 """
 TRACEBACK = "Traceback (most recent call last)"
+WORKSHOP_ERROR = re.compile(r"[A-Z]\w*(?:Error|Failed|Timeout|NotFound|Conflict|Input)\w*: ")
 
 
 class LabBrowser:
@@ -299,8 +300,9 @@ def check_marks(state: dict) -> list[str]:
 
 
 def errors(state: dict) -> list[str]:
-    """Outputs that are a Python error (a traceback), not merely text on stderr."""
-    return [text for _, text in state["outputs"] if TRACEBACK in text]
+    """Outputs that are a Python error, not merely text on stderr: a traceback, or a WorkshopError, which a notebook
+    shows as its name, message and fix alone (errors.WorkshopError._render_traceback_)."""
+    return [text for _, text in state["outputs"] if TRACEBACK in text or WORKSHOP_ERROR.match(text)]
 
 
 def saved_outputs(path: Path) -> tuple[list[int | None], list[dict]]:

@@ -75,3 +75,11 @@ def test_step_failed__is_a_workshop_error_and_an_assertion_error():
     with pytest.raises(wl.StepFailed, match="CHECK FAILED: the table exists") as err:
         wl.check(False, "the table exists", fix="create_metadata_table()")
     assert err.value.fix == "create_metadata_table()"
+
+
+def test_render_traceback__a_notebook_shows_the_name_message_and_fix_without_stack_frames():
+    err = wl.StepFailed("the row is not in the table", resource="table InferenceMetadata", fix="run step 5 again")
+    lines = err._render_traceback_()
+    assert lines[0] == "\x1b[0;31mStepFailed\x1b[0m: table InferenceMetadata: the row is not in the table"
+    assert lines[1:] == ["  -> run step 5 again"]
+    assert not any("File " in line for line in lines)
