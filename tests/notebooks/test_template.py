@@ -33,7 +33,7 @@ STRIP = "run `python kit.py notebooks --strip` and commit the result"
 CONNECT = re.compile(r"^conn = wl\.connect\(target, region, prefix, endpoint=endpoint\)$", re.M)
 BOTO3_CLIENTS = re.compile(r"\bboto3\.(client|resource|Session)\b|\bimport boto3\b")
 SECRETS_OR_PATHS = re.compile(
-    r"(AKIA|ASIA)[0-9A-Z]{16}|aws_secret_access_key|aws_session_token|/home/|/Users/|/root/|C:\\\\"
+    r"(AKIA|ASIA)[0-9A-Z]{16}|aws_secret_access_key|aws_session_token|/(?:home|Users|root)/|C:\\\\"
 )
 
 
