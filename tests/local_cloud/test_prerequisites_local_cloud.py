@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 import workshop_lib as wl
-from workshop_lib.config import NOTEBOOKS_DIR, ResourceNames
+from workshop_lib.config import NOTEBOOKS_DIR
 from workshop_lib.connect import Connection
 from workshop_lib.main_job import run_notebook
 from workshop_lib.notebook import recorded
@@ -19,15 +19,7 @@ pytestmark = [pytest.mark.local_cloud, pytest.mark.notebooks]
 def fresh(local_conn: Connection) -> Connection:
     """A participant prefix nobody used: for its names, the cloud is as fresh as a new one."""
     prefix = f"pre{uuid.uuid4().hex[:6]}"
-    conn = Connection(
-        local_conn.target,
-        local_conn.region,
-        local_conn.account_id,
-        local_conn.identity_arn,
-        local_conn.session,
-        ResourceNames(prefix),
-        local_conn.endpoint_url,
-    )
+    conn = local_conn.with_prefix(prefix)
     yield conn
     wl.cleanup(conn)
 

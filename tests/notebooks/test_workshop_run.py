@@ -10,8 +10,6 @@ import uuid
 import pytest
 
 import workshop_lib as wl
-from workshop_lib.config import ResourceNames
-from workshop_lib.connect import Connection
 from workshop_lib.main_job import notebooks, run_notebook
 from workshop_lib.notebook import recorded
 
@@ -21,15 +19,7 @@ NOTEBOOKS = notebooks()
 @pytest.mark.local_cloud  # the folder marks it notebooks; it also needs the local cloud
 def test_every_notebook_runs_in_order_against_the_local_cloud(local_conn, tmp_path):
     prefix = f"nb{uuid.uuid4().hex[:6]}"
-    conn = Connection(
-        local_conn.target,
-        local_conn.region,
-        local_conn.account_id,
-        local_conn.identity_arn,
-        local_conn.session,
-        ResourceNames(prefix),
-        local_conn.endpoint_url,
-    )
+    conn = local_conn.with_prefix(prefix)
     params = {"target": "local", "region": local_conn.region, "prefix": prefix, "endpoint": ""}
     values: dict[str, object] = {}
     for path in NOTEBOOKS:
