@@ -7,9 +7,11 @@ wl.deploy_lambda()
 wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
 """
 
+from .alarms import alarm_states, create_alarms, wait_for_alarm_state
 from .api import ApiInfo, TestResponse, create_rest_api, curl_command, delete_rest_api, invoke_url, send_test_request
 from .cleanup import KitResource, cleanup, kit_resources
 from .connect import Connection, connect, current
+from .dashboard import DashboardView, dashboard_body, put_dashboard, render_dashboard
 from .deploy import (
     DeployResult,
     EnvUpdate,
@@ -25,6 +27,7 @@ from .diagnose import Diagnosis, diagnose
 from .endpoint import EndpointInfo, delete_endpoint, describe_endpoint, use_existing_endpoint
 from .endpoint import deploy as deploy_endpoint
 from .endpoint import invoke as invoke_endpoint
+from .endpoint_logs import endpoint_log_lines
 from .errors import (
     CredentialsError,
     DeploymentError,
@@ -48,8 +51,19 @@ from .metadata import (
     inference_record,
     query_inferences,
 )
+from .metrics import custom_metrics, metric_series, wait_for_data_points
 from .notebook import check, record
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
+from .notifications import (
+    Notification,
+    create_alarm_topic,
+    inbox,
+    queue_notifications,
+    subscribe_check_queue,
+    subscribe_email,
+    subscriptions,
+    wait_for_email,
+)
 from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
 
@@ -58,6 +72,7 @@ __all__ = [
     "ApiInfo",
     "Connection",
     "CredentialsError",
+    "DashboardView",
     "DeployResult",
     "DeploymentError",
     "Diagnosis",
@@ -67,6 +82,7 @@ __all__ = [
     "KitResource",
     "LocalCloudError",
     "NotConnectedError",
+    "Notification",
     "Observed",
     "PolicyError",
     "Preparation",
@@ -78,16 +94,21 @@ __all__ = [
     "TestResponse",
     "WaitTimeout",
     "WorkshopError",
+    "alarm_states",
     "attach_policy",
     "check",
     "check_prerequisites",
     "cleanup",
     "code_diff",
     "connect",
+    "create_alarm_topic",
+    "create_alarms",
     "create_metadata_table",
     "create_rest_api",
     "curl_command",
     "current",
+    "custom_metrics",
+    "dashboard_body",
     "delete_endpoint",
     "delete_lambda",
     "delete_metadata_table",
@@ -101,17 +122,23 @@ __all__ = [
     "describe_table",
     "detach_policy",
     "diagnose",
+    "endpoint_log_lines",
     "ensure_execution_role",
+    "inbox",
     "inference_record",
     "invoke_endpoint",
     "invoke_url",
     "kit_resources",
+    "metric_series",
     "package",
     "prepare_for",
     "prerequisites",
+    "put_dashboard",
     "query_inferences",
+    "queue_notifications",
     "recent_log_lines",
     "record",
+    "render_dashboard",
     "render_policy",
     "replay_unrecorded",
     "request_log_lines",
@@ -120,8 +147,14 @@ __all__ = [
     "send_until_recorded",
     "send_until_refused",
     "set_env_vars",
+    "subscribe_check_queue",
+    "subscribe_email",
+    "subscriptions",
     "train_model",
     "use_existing_endpoint",
+    "wait_for_alarm_state",
+    "wait_for_data_points",
+    "wait_for_email",
 ]
 
 

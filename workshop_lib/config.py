@@ -118,6 +118,22 @@ class ResourceNames:
     def stage(self) -> str:
         return "prod"
 
+    @property
+    def dashboard(self) -> str:
+        return self._p("Inference-Monitoring-Dashboard")
+
+    @property
+    def high_latency_alarm(self) -> str:
+        return self._p("High-Latency-Alarm")
+
+    @property
+    def error_alarm(self) -> str:
+        return self._p("Inference-Error-Alarm")
+
+    @property
+    def alarm_topic(self) -> str:
+        return self._p("inference-alarms")
+
     def bucket(self, account_id: str, region: str) -> str:
         return self._p(f"workshop-artifacts-{account_id}-{region}").lower()
 
@@ -128,6 +144,7 @@ class ResourceNames:
             "metadata-write": "InferenceMetadataWrite",
             "invoke-endpoint": "InvokeSentimentEndpoint",
             "logs": "FunctionLogs",
+            "put-metric-data": "PublishInferenceMetrics",
         }
 
 
