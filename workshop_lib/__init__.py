@@ -51,11 +51,13 @@ from .metadata import (
     inference_record,
     query_inferences,
 )
-from .metrics import custom_metrics, metric_series, wait_for_data_points
+from .metrics import custom_metrics, emf_metrics, metric_series, wait_for_data_points
 from .notebook import check, record
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
 from .notifications import (
+    AlarmEmail,
     Notification,
+    alarm_email,
     create_alarm_topic,
     inbox,
     queue_notifications,
@@ -66,10 +68,13 @@ from .notifications import (
 )
 from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
+from .request_burst import Burst, send_until_answered
 
 __all__ = [
     "SEED_COLUMNS",
+    "AlarmEmail",
     "ApiInfo",
+    "Burst",
     "Connection",
     "CredentialsError",
     "DashboardView",
@@ -94,6 +99,7 @@ __all__ = [
     "TestResponse",
     "WaitTimeout",
     "WorkshopError",
+    "alarm_email",
     "alarm_states",
     "attach_policy",
     "check",
@@ -122,6 +128,7 @@ __all__ = [
     "describe_table",
     "detach_policy",
     "diagnose",
+    "emf_metrics",
     "endpoint_log_lines",
     "ensure_execution_role",
     "inbox",
@@ -144,6 +151,7 @@ __all__ = [
     "request_log_lines",
     "role_policies",
     "send_test_request",
+    "send_until_answered",
     "send_until_recorded",
     "send_until_refused",
     "set_env_vars",

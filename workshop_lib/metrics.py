@@ -14,6 +14,7 @@ guessed (CloudWatch reads a time without a zone as UTC, which is the warning box
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,3 +186,33 @@ def wait_for_data_points(
         rule=METRICS_DELIVERY,
         backoff=METRIC_BACKOFF,
     )
+
+
+def emf_metrics(lines: list[str]) -> pd.DataFrame:
+    """The metrics carried by the embedded-metric-format lines among ``lines`` (an invocation's log lines).
+
+    One row per metric: namespace, dimensions (name=value), metric, unit, storage resolution, value. Lines that
+    are not JSON or carry no ``_aws.CloudWatchMetrics`` are skipped: CloudWatch makes no metric of them either.
+    """
+    rows = []
+    for line in lines:
+        try:
+            doc = json.loads(line)
+            directives = doc["_aws"]["CloudWatchMetrics"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        for directive in directives:
+            for dim_set in directive.get("Dimensions", []):
+                dims = ", ".join(f"{d}={doc.get(d)}" for d in dim_set)
+                for metric in directive.get("Metrics", []):
+                    rows.append(
+                        {
+                            "namespace": directive.get("Namespace"),
+                            "dimensions": dims,
+                            "metric": metric.get("Name"),
+                            "unit": metric.get("Unit", "None"),
+                            "resolution (s)": metric.get("StorageResolution", 60),
+                            "value": doc.get(metric.get("Name")),
+                        }
+                    )
+    return pd.DataFrame(rows, columns=["namespace", "dimensions", "metric", "unit", "resolution (s)", "value"])

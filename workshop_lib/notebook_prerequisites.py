@@ -43,6 +43,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     NB08_1: (),
     NB08_2A: (*_SECTION7, "section 7 code", "table"),
     "08_2b_troubleshooting": (*_SECTION7, "table", "new code", "DYNAMODB_TABLE", "metadata-write policy"),
+    # 8.3 reads the metrics of the Lambda that 08_2a deployed and 08_2b left repaired: the same pieces.
+    "08_3_monitoring": (*_SECTION7, "table", "new code", "DYNAMODB_TABLE", "metadata-write policy"),
     "09_cleanup": (),
 }
 

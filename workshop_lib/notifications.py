@@ -16,6 +16,7 @@ NewStateReason, StateChangeTime, Region, Trigger, ...).
 
 from __future__ import annotations
 
+import html
 import json
 import urllib.error
 import urllib.parse
@@ -221,6 +222,46 @@ def inbox(address: str | None = None, *, conn: Connection | None = None) -> list
             fix="is the local cloud running this kit's version? python kit.py status; restart it with "
             "python kit.py down && python kit.py up",
         ) from exc
+
+
+@dataclass(frozen=True)
+class AlarmEmail:
+    """The alarm's email as the subscriber gets it (the local inbox), or where to find it (AWS: your mailbox)."""
+
+    address: str
+    subject: str
+    body: str
+    delivered: bool  # False on AWS: the kit cannot read your mail
+
+    def _repr_html_(self) -> str:
+        if not self.delivered:
+            return f"<p>{html.escape(self.body)}</p>"
+        return (
+            '<div style="border: 1px solid #bbb; padding: 8px 12px; max-width: 60em">'
+            f"<div><b>To:</b> {html.escape(self.address)}</div>"
+            f"<div><b>Subject:</b> {html.escape(self.subject)}</div><hr>"
+            f'<pre style="white-space: pre-wrap">{html.escape(self.body)}</pre></div>'
+        )
+
+    def __str__(self) -> str:
+        return f"To: {self.address}\nSubject: {self.subject}\n\n{self.body}" if self.delivered else self.body
+
+
+def alarm_email(
+    address: str, alarm: str, state: str, *, timeout: float = NOTIFICATION_WAIT_S, conn: Connection | None = None
+) -> AlarmEmail:
+    """The email notification of ``alarm`` entering ``state``: read from the local inbox (waiting for it), or,
+    on AWS, a note saying that it is in ``address``'s mailbox (once the subscription was confirmed)."""
+    conn = conn or current()
+    subject_start = f'{state}: "{alarm}"'
+    if not conn.endpoint_url:
+        note = (
+            f"On AWS the mail {subject_start} in {conn.region} ... goes to {address}: open it in your mailbox "
+            "(the subscription's confirmation link must have been clicked first)."
+        )
+        return AlarmEmail(address, subject_start, note, delivered=False)
+    mail = wait_for_email(address, subject_start=subject_start, timeout=timeout, conn=conn)
+    return AlarmEmail(mail["address"], mail["subject"], mail["body"], delivered=True)
 
 
 def wait_for_email(

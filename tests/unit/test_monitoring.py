@@ -7,9 +7,13 @@ The local cloud's own half is tested end to end in tests/local_cloud/.
 
 from __future__ import annotations
 
+import dataclasses
+import http.server
 import json
 import sys
+import threading
 from datetime import UTC, datetime, timedelta, timezone
+from typing import ClassVar
 
 import pytest
 
@@ -17,7 +21,7 @@ import workshop_lib as wl
 from workshop_lib import alarms, dashboard, metrics, notifications
 from workshop_lib.cleanup import cleanup, kit_resources
 from workshop_lib.config import KIT_ROOT, ResourceNames
-from workshop_lib.errors import InvalidInput, StepFailed, WaitTimeout
+from workshop_lib.errors import InvalidInput, LocalCloudError, StepFailed, WaitTimeout
 
 
 def put_points(conn, metric: str, values: list[float], *, model: str | None = None, at: datetime | None = None):
@@ -261,3 +265,119 @@ def test_cleanup__leaves_a_dashboard_of_the_same_name_that_plots_other_metrics(m
     assert kit_resources(moto_conn) == []
     notifications.create_alarm_topic(conn=moto_conn.with_prefix("bob"))
     assert kit_resources(moto_conn) == []  # bob's topic is not the unprefixed participant's
+
+
+# --- what the notebook reads over HTTP: the local inbox (the admin path) and the API, against a tiny server ---
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    answers: ClassVar[list[tuple[int, dict]]] = []
+    seen: ClassVar[list[str]] = []
+
+    def _send(self) -> None:
+        type(self).seen.append(self.path)
+        status, body = type(self).answers.pop(0) if len(type(self).answers) > 1 else type(self).answers[0]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _send
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_server():
+    _Handler.answers, _Handler.seen = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", _Handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+MAIL = {
+    "address": "learner@example.com",
+    "subject": 'ALARM: "Inference-Error-Alarm" in US East (N. Virginia)',
+    "body": "You are receiving this email because your Amazon CloudWatch Alarm ...",
+    "topic_arn": "arn:aws:sns:us-east-1:123456789012:inference-alarms",
+    "subscription_arn": "arn:aws:sns:us-east-1:123456789012:inference-alarms:1",
+    "message_id": "m1",
+    "sent_at": "2026-12-03T12:00:00Z",
+}
+
+
+def test_inbox__reads_the_local_clouds_admin_path_for_one_address(moto_conn, fake_server):
+    url, handler = fake_server
+    local = dataclasses.replace(moto_conn, endpoint_url=url)
+    handler.answers = [(200, {"messages": [MAIL]})]
+    assert wl.inbox("learner@example.com", conn=local) == [MAIL]
+    assert handler.seen == ["/_workshop/sns/inbox?address=learner%40example.com"]
+    mail = wl.alarm_email("learner@example.com", "Inference-Error-Alarm", "ALARM", conn=local)
+    assert mail.delivered and mail.subject == MAIL["subject"] and "You are receiving" in mail._repr_html_()
+
+
+def test_inbox__a_cloud_without_the_inbox_is_a_clear_error(moto_conn, fake_server):
+    url, handler = fake_server
+    handler.answers = [(404, {"error": "not found"})]
+    with pytest.raises(LocalCloudError, match=r"inbox .* could not be read"):
+        wl.inbox(conn=dataclasses.replace(moto_conn, endpoint_url=url))
+
+
+def test_alarm_email__on_aws_says_where_the_mail_is(moto_conn):
+    mail = wl.alarm_email("learner@example.com", "Inference-Error-Alarm", "ALARM", conn=moto_conn)
+    assert not mail.delivered and "goes to learner@example.com" in str(mail)
+
+
+def test_send_until_answered__sends_until_enough_requests_get_the_status(fake_server):
+    url, handler = fake_server
+    handler.answers = [(200, {"requestId": f"r{i}"}) for i in range(2)] + [(502, {"requestId": "bad"})]
+    burst = wl.send_until_answered(url, {"input": "x"}, status=502, count=3)
+    assert [s for _, s, _ in burst.sent] == [200, 200, 502, 502, 502]
+    assert burst.matching == ["bad"] * 3 and burst.story().endswith("2 x 200, 3 x 502 (awaited 502)")
+    with pytest.raises(InvalidInput, match="count must be at least 1"):
+        wl.send_until_answered(url, {}, status=200, count=0)
+
+
+def test_emf_metrics__one_row_per_metric_of_the_emf_lines_only():
+    emf = {
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "InferencePipeline",
+                    "Dimensions": [["ModelName"]],
+                    "Metrics": [{"Name": "LatencyMs", "Unit": "Milliseconds", "StorageResolution": 1}, {"Name": "E"}],
+                }
+            ],
+        },
+        "ModelName": "ml-endpoint",
+        "LatencyMs": 12,
+        "E": 0,
+    }
+    frame = wl.emf_metrics(["START RequestId: x", json.dumps({"_aws": "broken"}), json.dumps(emf)])
+    assert frame.to_dict("records") == [
+        {
+            "namespace": "InferencePipeline",
+            "dimensions": "ModelName=ml-endpoint",
+            "metric": "LatencyMs",
+            "unit": "Milliseconds",
+            "resolution (s)": 1,
+            "value": 12,
+        },
+        {
+            "namespace": "InferencePipeline",
+            "dimensions": "ModelName=ml-endpoint",
+            "metric": "E",
+            "unit": "None",
+            "resolution (s)": 60,
+            "value": 0,
+        },
+    ]
