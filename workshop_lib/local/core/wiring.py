@@ -18,6 +18,8 @@ from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.permissions import PermissionChanges
 from ..awslambda.responses import LambdaInvokeApi
 from ..awslambda.role_check import FunctionRoleCheck
+from ..cloudwatch.metrics_writer import MetricsWriter
+from ..cloudwatch.responses import MonitoringService
 from ..dynamodb.responses import DynamoDbTiming
 from ..iam.authentication import Authentication
 from ..iam.credentials import CredentialStore
@@ -29,8 +31,10 @@ from ..iam.sts import StsService
 from ..logs.quotas import LogsQuotas
 from ..sagemaker.control_plane import EndpointControlPlane
 from ..sagemaker.endpoint_states import EndpointStates
+from ..sagemaker.monitoring import EndpointMonitor
 from ..sagemaker.responses import SageMakerRuntimeService
 from ..sagemaker.role_check import ModelRoleCheck
+from . import moto_monitoring
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
 from .router import Guard, Router, Service
@@ -42,7 +46,8 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     timing = timing or Timing()
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
-    lambda_plane = LambdaDataPlane(ctx, backends, timing)
+    metrics = MetricsWriter(lambda region: moto_monitoring.cloudwatch(ctx.account_id, region))
+    lambda_plane = LambdaDataPlane(ctx, backends, timing, metrics)
     identities = MotoIdentities(ctx.account_id)
     credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
     role_policies = RolePolicies(timing, identities)
@@ -53,7 +58,8 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         StsService(credentials, identities, moto),
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
-        SageMakerRuntimeService(ctx, backends, endpoint_states),
+        SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
+        MonitoringService(metrics),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:

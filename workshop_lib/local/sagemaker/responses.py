@@ -65,6 +65,7 @@ from .exceptions import (
     log_group,
 )
 from .models import ModelStore
+from .monitoring import EndpointMonitor
 
 log = logging.getLogger("workshop_lib.local.sagemaker")
 
@@ -75,8 +76,15 @@ _UPDATE_TARGET = "SageMaker.UpdateEndpoint"
 class SageMakerRuntimeService:
     """InvokeEndpoint (and the missing UpdateEndpoint) over moto's SageMaker and S3 backends."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends, states: EndpointStates | None = None) -> None:
+    def __init__(
+        self,
+        ctx: CloudContext,
+        backends: MotoBackends,
+        states: EndpointStates | None = None,
+        monitor: EndpointMonitor | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.monitor = monitor or EndpointMonitor(backends, ctx.region, None)  # CloudWatch: log line, metrics
         self.backends = backends
         self.states = states or EndpointStates(Timing(), backends)  # no in-between states unless the timing is on
         self.models = ModelStore(backends, ctx.work_dir / "sagemaker", self._log)
@@ -97,7 +105,7 @@ class SageMakerRuntimeService:
             return self._update_endpoint(request)
         match = _INVOKE_PATH.match(request.path)
         assert match is not None  # matches() checked it
-        return self._invoke(request, unquote(match.group(1)))
+        return self.monitor.observe(request, unquote(match.group(1)), self._invoke)
 
     def close(self) -> None:
         self.models.close()
