@@ -42,6 +42,7 @@ from .errors import (
     WorkshopError,
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
+from .log_summary import readable_log_lines
 from .logs import recent_log_lines, request_log_lines
 from .metadata import (
     SEED_COLUMNS,
@@ -143,6 +144,7 @@ __all__ = [
     "put_dashboard",
     "query_inferences",
     "queue_notifications",
+    "readable_log_lines",
     "recent_log_lines",
     "record",
     "render_dashboard",

@@ -156,6 +156,7 @@ class DashboardView:
 
     def figure(self) -> Any:
         """A matplotlib figure: each graph widget a line graph, each number widget a big number."""
+        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(12, 3.6), layout="constrained")
@@ -167,9 +168,10 @@ class DashboardView:
             else:
                 ax.plot(series.index, series.values, marker="o", markersize=3)
                 ax.set_ylim(bottom=0)
+            ax.set_xlim(self.end - self.span, self.end)  # the dashboard's time range, as the console draws it
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
             ax.set_title(title, loc="left")
             ax.set_xlabel("time (UTC)")
-            ax.tick_params(axis="x", labelrotation=30)
         for j, (title, value) in enumerate(self.numbers.items()):
             ax = fig.add_subplot(grid[0, 2 + j])
             ax.axis("off")

@@ -131,7 +131,7 @@ def test_dashboard_body__is_the_kits_file_for_this_participant(moto_conn):
         ["InferencePipeline", m, "ModelName", "alice-ml-endpoint"] for m in ("LatencyMs", "SuccessCount", "ErrorCount")
     ]
     assert {w["properties"]["region"] for w in body["widgets"]} == {"us-east-1"}
-    assert dashboard.time_range(body) == timedelta(hours=1)
+    assert dashboard.time_range(body) == timedelta(minutes=15)
 
 
 def test_dashboard_body__refuses_a_file_with_an_unknown_placeholder(moto_conn, tmp_path):
@@ -380,4 +380,29 @@ def test_emf_metrics__one_row_per_metric_of_the_emf_lines_only():
             "resolution (s)": 60,
             "value": 0,
         },
+    ]
+
+
+def test_readable_log_lines__shows_json_lines_by_their_fields_and_keeps_the_others():
+    emf = {
+        "_aws": {
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "InferencePipeline",
+                    "Dimensions": [["ModelName"]],
+                    "Metrics": [{"Name": "LatencyMs", "Unit": "Milliseconds"}, {"Name": "ErrorCount", "Unit": "Count"}],
+                }
+            ]
+        },
+        "ModelName": "ml-endpoint",
+        "LatencyMs": 45,
+        "ErrorCount": 0,
+    }
+    log = {"level": "INFO", "message": "inference, recorded", "status": "ok", "latencyMs": 45, "error": None}
+    lines = ["START RequestId: r Version: $LATEST", json.dumps(log), json.dumps(emf), "x" * 300]
+    assert wl.readable_log_lines(lines) == [
+        "START RequestId: r Version: $LATEST",
+        "INFO inference, recorded  (status=ok, latencyMs=45)",
+        "EMF metrics  InferencePipeline [ModelName=ml-endpoint]: LatencyMs=45 ms, ErrorCount=0",
+        "x" * 156 + " ...",
     ]
