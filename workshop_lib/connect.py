@@ -144,7 +144,8 @@ class Connection:
 
 
 class _CallRecorder:
-    """Appends each call a client makes (service, operation, its string parameters) to a file, as JSON lines.
+    """Appends each call a client makes (service, operation, its string and string-list parameters) to a file,
+    as JSON lines.
 
     On when $WORKSHOP_CALL_LOG names a file: the test of policies/learner/ reads it to check that the
     learner's policy allows every call the workshop makes.
@@ -155,10 +156,17 @@ class _CallRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        names = {k: v for k, v in params.items() if isinstance(v, str) and len(v) < 2048}
+        names = {k: v for k, v in params.items() if _is_name(v)}
         line = {"service": model.service_model.service_name, "operation": model.name, "params": names}
         with self._lock, open(self.path, "a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")
+
+
+def _is_name(value: Any) -> bool:
+    """A string parameter, or a list of them (AlarmNames, DashboardNames): what names the resources a call is on."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_name(v) for v in value)
+    return isinstance(value, str) and len(value) < 2048
 
 
 _current: Connection | None = None
