@@ -88,6 +88,9 @@ def test_main_job__every_notebook_passes_on_a_local_cloud_with_aws_timing(timing
         "sagemaker-endpoint-delete",  # gone after the clean-up
         "apigateway-stage",  # a fresh stage's first requests
         "lambda-update",  # Active / Successful
+        "cloudwatch-metrics",  # 08.3: the EMF data points readable
+        "cloudwatch-alarm",  # 08.3: Inference-Error-Alarm in ALARM, then OK
+        "sns-delivery",  # 08.3: its notifications in the check queue
     ):
         assert rule in rules, f"no wait for {rule}: {sorted(rules)}"
     assert all(w["ok"] for w in timing_run["waits"]), [w for w in timing_run["waits"] if not w["ok"]]
