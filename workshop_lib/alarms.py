@@ -14,6 +14,7 @@ with backoff until the awaited state, on both targets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,15 +135,28 @@ _SIGNS = {
 
 
 def wait_for_alarm_state(
-    name: str, state: str, *, timeout: float = ALARM_WAIT_S, conn: Connection | None = None
+    name: str,
+    state: str,
+    *,
+    traffic: Callable[[], object] | None = None,
+    timeout: float = ALARM_WAIT_S,
+    conn: Connection | None = None,
 ) -> dict[str, Any]:
-    """Poll DescribeAlarms until alarm ``name`` is in ``state``; return the alarm (its StateReason says why)."""
+    """Poll DescribeAlarms until alarm ``name`` is in ``state``; return the alarm (its StateReason says why).
+
+    ``traffic``, when given, is called before each look (e.g. one request through the API): requests keep
+    coming while CloudWatch evaluates, as in production. Without it, a short burst of errors followed by
+    silence can put the alarm in ALARM for a single period only (missing data is not breaching), between
+    two looks.
+    """
     conn = conn or current()
     if state not in STATES:
         raise InvalidInput(f"state {state!r} is not one of {', '.join(STATES)}", fix="for example 'ALARM'")
     cw = conn.client("cloudwatch")
 
     def observe() -> dict[str, Any] | waiting.NotYet:
+        if traffic is not None:
+            traffic()
         found = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
         if not found:
             raise ResourceNotFound(f"alarm {name} does not exist", resource=name, fix="run wl.create_alarms() first")

@@ -70,7 +70,8 @@ def test_error_alarm__fires_on_failed_requests_notifies_and_returns_to_ok(pipeli
 
     wl.detach_policy(template="invoke-endpoint", conn=conn)
     failing = wl.send_until_answered(url, {"input": {"text": "denied"}}, status=502, count=3)
-    fired = wl.wait_for_alarm_state(conn.names.error_alarm, "ALARM", conn=conn)
+    still_failing = lambda: wl.send_test_request(url, {"input": {"text": "still denied"}})  # noqa: E731
+    fired = wl.wait_for_alarm_state(conn.names.error_alarm, "ALARM", traffic=still_failing, conn=conn)
     assert fired["StateReason"].startswith("Threshold Crossed")
     notes = wl.queue_notifications(alarm=conn.names.error_alarm, state="ALARM", since=failing.started_at, conn=conn)
     assert any(n.alarm == conn.names.error_alarm and n.state == "ALARM" for n in notes)
@@ -80,7 +81,9 @@ def test_error_alarm__fires_on_failed_requests_notifies_and_returns_to_ok(pipeli
 
     wl.attach_policy(template="invoke-endpoint", conn=conn)
     healthy = wl.send_until_answered(url, {"input": {"text": "allowed"}}, status=200, count=3)
-    assert wl.wait_for_alarm_state(conn.names.error_alarm, "OK", conn=conn)["StateValue"] == "OK"
+    healthy_again = lambda: wl.send_test_request(url, {"input": {"text": "allowed again"}})  # noqa: E731
+    recovered = wl.wait_for_alarm_state(conn.names.error_alarm, "OK", traffic=healthy_again, conn=conn)
+    assert recovered["StateValue"] == "OK"
     ok = wl.queue_notifications(alarm=conn.names.error_alarm, state="OK", since=healthy.started_at, conn=conn)
     assert any(n.state == "OK" for n in ok)
     assert wl.alarm_states(conn=conn).set_index("alarm").loc[conn.names.high_latency_alarm, "state"] != "ALARM"

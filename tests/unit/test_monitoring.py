@@ -189,7 +189,9 @@ def test_wait_for_alarm_state__returns_the_alarm_in_that_state_or_times_out(moto
     moto_conn.client("cloudwatch").set_alarm_state(  # what CloudWatch's evaluation does; moto evaluates nothing
         AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint [2.0] was > 0.0"
     )
-    assert wl.wait_for_alarm_state(name, "ALARM", conn=moto_conn)["StateReason"].startswith("Threshold Crossed")
+    looks = []
+    alarm = wl.wait_for_alarm_state(name, "ALARM", traffic=lambda: looks.append(1), conn=moto_conn)
+    assert alarm["StateReason"].startswith("Threshold Crossed") and looks == [1]  # traffic before each look
     with pytest.raises(WaitTimeout, match="to be in OK"):
         wl.wait_for_alarm_state(name, "OK", timeout=10, conn=moto_conn)
     with pytest.raises(InvalidInput, match="state 'RED'"):
