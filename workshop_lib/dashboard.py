@@ -177,6 +177,7 @@ class DashboardView:
             ax.axis("off")
             ax.set_title(title, loc="left")
             ax.text(0.5, 0.45, "--" if value is None else f"{value:g}", ha="center", va="center", fontsize=40)
-        fig.suptitle(f"{self.name} (last {self.span}, until {self.end:%H:%M:%S} UTC)", x=0.01, ha="left")
+        minutes = round(self.span.total_seconds() / 60)
+        fig.suptitle(f"{self.name}: the last {minutes} minutes, until {self.end:%H:%M:%S} UTC", x=0.01, ha="left")
         plt.close(fig)  # shown where the notebook displays it, not a second time at the cell's end
         return fig
