@@ -7,30 +7,40 @@ ListMetrics, alarms, dashboards); the kit adds what moto does not do.
   the alarm's actions published to SNS (``notification.py``).
 - DescribeAlarmHistory, which moto 5.2 lacks, answered from the evaluator's history (this module).
 
-This service is also what the router closes: it stops the writer's and the evaluator's threads.
+This service is also what the router closes: it stops the writer's and the evaluator's threads, and what it is
+handed to close with them (the SNS deliveries).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from ..core.json_body import json_params
+from .evaluator import AlarmEvaluator
 from .metrics_writer import MetricsWriter
 
 JSON_TARGET_PREFIX = "GraniteServiceVersion20100801."
 HISTORY_TARGET = JSON_TARGET_PREFIX + "DescribeAlarmHistory"
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class MonitoringService:
     """Owns the metrics writer and the alarm evaluator; answers DescribeAlarmHistory."""
 
-    def __init__(self, writer: MetricsWriter, evaluator: Any = None) -> None:
+    def __init__(
+        self, writer: MetricsWriter, evaluator: AlarmEvaluator | None = None, closing: Iterable[Closable] = ()
+    ) -> None:
         self.writer = writer
         self.evaluator = evaluator
+        self.closing = list(closing)
 
     def matches(self, request: Request) -> bool:
         return (
@@ -41,6 +51,7 @@ class MonitoringService:
 
     def handle(self, request: Request) -> Response:
         params = json_params(request)
+        assert self.evaluator is not None  # matches() checked it
         body = self.evaluator.history.describe(params)
         resp = Response(json.dumps(body), content_type="application/x-amz-json-1.0")
         resp.headers["x-amzn-RequestId"] = str(uuid.uuid4())
@@ -50,3 +61,5 @@ class MonitoringService:
         if self.evaluator is not None:
             self.evaluator.close()
         self.writer.close()
+        for other in self.closing:
+            other.close()

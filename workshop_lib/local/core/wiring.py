@@ -18,6 +18,7 @@ from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.permissions import PermissionChanges
 from ..awslambda.responses import LambdaInvokeApi
 from ..awslambda.role_check import FunctionRoleCheck
+from ..cloudwatch.evaluator import AlarmEvaluator, evaluation_interval
 from ..cloudwatch.metrics_writer import MetricsWriter
 from ..cloudwatch.responses import MonitoringService
 from ..dynamodb.responses import DynamoDbTiming
@@ -34,6 +35,7 @@ from ..sagemaker.endpoint_states import EndpointStates
 from ..sagemaker.monitoring import EndpointMonitor
 from ..sagemaker.responses import SageMakerRuntimeService
 from ..sagemaker.role_check import ModelRoleCheck
+from ..sns.deliveries import INBOX_ADMIN_PATH, SnsDeliveries
 from . import moto_monitoring
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
@@ -47,6 +49,14 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
     metrics = MetricsWriter(lambda region: moto_monitoring.cloudwatch(ctx.account_id, region))
+    deliveries = SnsDeliveries()
+    evaluator = AlarmEvaluator(
+        ctx.account_id,
+        lambda: moto_monitoring.cloudwatch_regions(ctx.account_id),
+        lambda region: moto_monitoring.cloudwatch(ctx.account_id, region),
+        moto_monitoring.MotoSns(ctx.account_id),
+        evaluation_interval(timing.enabled, timing.scale),
+    )
     lambda_plane = LambdaDataPlane(ctx, backends, timing, metrics)
     identities = MotoIdentities(ctx.account_id)
     credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
@@ -59,7 +69,7 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
         SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
-        MonitoringService(metrics),
+        MonitoringService(metrics, evaluator, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:
@@ -76,4 +86,5 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
             LogsQuotas(timing, ctx.region),
             ApiGatewayQuotas(timing, ctx.region),
         ]
-    return Router(ctx, moto, services, guards, timing.settings)
+    admin = {INBOX_ADMIN_PATH: deliveries.inbox.admin}
+    return Router(ctx, moto, services, guards, timing.settings, admin)
