@@ -3,7 +3,8 @@
 (``history.py``) and publishes the alarm's actions to SNS (``notification.py``).
 
 Cadence: every ``interval`` seconds of real time, 1 s with the timing model off, 60 s x WORKSHOP_LOCAL_TIME_SCALE
-with it on (AWS evaluates about once a minute). A notebook makes an alarm prompt by giving it a 10-second Period on a
+with it on (``ALARM_EVALUATION``: AWS evaluates about once a minute); a new alarm gets its initial state within a
+second either way. A notebook makes an alarm prompt by giving it a 10-second Period on a
 high-resolution metric (EMF ``StorageResolution: 1``), never by SetAlarmState.
 
 A new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") as on AWS (moto starts it in OK), and an
@@ -24,17 +25,21 @@ from typing import Any
 
 from ..core.monitoring_records import AlarmRecord
 from ..core.moto_monitoring import MotoCloudWatch, MotoSns
+from ..core.timing import Delay
 from . import evaluation, history, notification
 from .evaluation import ALARM, COMPARISONS, INSUFFICIENT, OK, PeriodValue
 
 log = logging.getLogger("workshop_lib.local.cloudwatch")
 INITIAL_REASON = "Unchecked: Initial alarm creation"
-AWS_EVALUATION_S = 60.0
+ALARM_EVALUATION = Delay(
+    60.0, 60.0, 'Amazon CloudWatch User Guide, "Using Amazon CloudWatch alarms" (an alarm is evaluated every minute)'
+)
+TICK_S = 1.0  # new alarms get their initial state within this, whatever the evaluation cadence
 
 
 def evaluation_interval(timing_enabled: bool, scale: float) -> float:
     """Seconds between evaluations: 1 with the timing off, AWS's minute times the scale with it on."""
-    return AWS_EVALUATION_S * scale if timing_enabled else 1.0
+    return ALARM_EVALUATION.high * scale if timing_enabled else TICK_S
 
 
 class AlarmEvaluator:
@@ -64,14 +69,19 @@ class AlarmEvaluator:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        next_evaluation = time.monotonic() + self.interval
+        while not self._stop.wait(min(TICK_S, self.interval)):
+            due = time.monotonic() >= next_evaluation
+            if due:
+                next_evaluation = time.monotonic() + self.interval
             try:
-                self.evaluate_all()
+                self.evaluate_all(settle_only=not due)
             except Exception as exc:  # noqa: BLE001 - one bad evaluation must not stop the next ones
                 log.error("alarm evaluation failed: %r", exc)
 
-    def evaluate_all(self) -> None:
-        """One evaluation of every alarm of every region in use."""
+    def evaluate_all(self, *, settle_only: bool = False) -> None:
+        """One evaluation of every alarm of every region in use (``settle_only``: only give new alarms their
+        initial state, between two evaluations)."""
         now = self._clock()
         for region in self._regions():
             backend = self._cloudwatch(region)
@@ -79,7 +89,9 @@ class AlarmEvaluator:
                 if alarm.has_metric_queries or alarm.is_composite or alarm.comparison_operator not in COMPARISONS:
                     continue
                 try:
-                    self.evaluate(backend, self._settle(backend, alarm), now)
+                    settled = self._settle(backend, alarm)
+                    if not settle_only:
+                        self.evaluate(backend, settled, now)
                 except Exception as exc:  # noqa: BLE001 - the other alarms are still evaluated
                     log.error("evaluating alarm %s failed: %r", alarm.name, exc)
 
