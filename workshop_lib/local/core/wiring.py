@@ -11,6 +11,8 @@ the cloud is what it was without it.
 
 from __future__ import annotations
 
+import functools
+
 from ..apigateway.quotas import ApiGatewayQuotas
 from ..apigateway.responses import ApiGatewayService
 from ..awslambda.control_plane import LambdaCodeLocation
@@ -48,12 +50,13 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     timing = timing or Timing()
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
-    metrics = MetricsWriter(lambda region: moto_monitoring.cloudwatch(ctx.account_id, region))
+    cloudwatch = functools.partial(moto_monitoring.cloudwatch, ctx.account_id)  # region -> its backend
+    metrics = MetricsWriter(cloudwatch)
     deliveries = SnsDeliveries()
     evaluator = AlarmEvaluator(
         ctx.account_id,
         lambda: moto_monitoring.cloudwatch_regions(ctx.account_id),
-        lambda region: moto_monitoring.cloudwatch(ctx.account_id, region),
+        cloudwatch,
         moto_monitoring.MotoSns(ctx.account_id),
         evaluation_interval(timing.enabled, timing.scale),
     )
@@ -69,7 +72,7 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
         SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
-        MonitoringService(metrics, evaluator, closing=[deliveries]),
+        MonitoringService(metrics, evaluator, cloudwatch, ctx.region, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:
