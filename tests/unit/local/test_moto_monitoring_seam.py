@@ -5,6 +5,7 @@ If one fails: moto X.Y changed <internal>: update workshop_lib/local/core/moto_m
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
@@ -83,3 +84,33 @@ def test_alarm_records_and_state_changes(moto):
     assert (described["StateValue"], described["StateReason"], described["StateReasonData"]) == (
         "ALARM", "because", '{"x": 1}',
     )  # fmt: skip
+
+
+def test_cloudwatch_regions_lists_the_backends_in_use(moto):
+    boto3.client("cloudwatch", region_name="eu-west-1").list_metrics()
+    assert "eu-west-1" in moto_monitoring.cloudwatch_regions(ACCOUNT)
+
+
+def test_sns_deliveries_are_handed_over_and_publish_reaches_them(moto):
+    sns = boto3.client("sns", region_name=REGION)
+    arn = sns.create_topic(Name="t")["TopicArn"]
+    email = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="a@example.com", ReturnSubscriptionArn=True)
+    sns.subscribe(TopicArn=arn, Protocol="email-json", Endpoint="b@example.com")
+    sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="f@example.com",
+                  Attributes={"FilterPolicy": json.dumps({"kind": ["other"]})})  # fmt: skip
+    got: list = []
+    remove = moto_monitoring.install_sns_delivery(got.append)
+    try:
+        structured = json.dumps({"default": "machine", "email": "person"})
+        message_id = moto_monitoring.MotoSns(ACCOUNT).publish(arn, structured, "subj", structured=True)
+    finally:
+        remove()
+    by_endpoint = {d.endpoint: d for d in got}
+    assert set(by_endpoint) == {"a@example.com", "b@example.com"}  # the filter policy still applies
+    first = by_endpoint["a@example.com"]
+    assert (first.protocol, first.message, first.subject, first.message_id) == ("email", "person", "subj", message_id)
+    assert (first.subscription_arn, first.topic_arn, first.notification) == (email["SubscriptionArn"], arn, {})
+    doc = by_endpoint["b@example.com"].notification
+    assert (doc["Type"], doc["Message"], doc["MessageId"]) == ("Notification", "machine", message_id)
+    sns.publish(TopicArn=arn, Message="after removal")
+    assert len(got) == 2  # removed: moto's own behaviour again

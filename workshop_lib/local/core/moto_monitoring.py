@@ -6,7 +6,8 @@ tests/unit/local/test_moto_monitoring_seam.py, so a moto upgrade fails here, nam
 Internals used: CloudWatch ``put_metric_data`` (its member dicts: ``MetricName``, ``Value``/``Values``/``Counts``,
 ``Dimensions``, ``Timestamp`` as a naive UTC datetime, ``Unit``), ``metric_data`` (``MetricDatum``: ``namespace``,
 ``name``, ``dimensions`` of ``Dimension(name, value)``, ``timestamp``, ``unit``, ``value``; ``MetricAggregatedDatum``:
-``sum``, ``min``, ``max``, ``sample_count``), ``alarms`` (an ``Alarm``'s configuration fields, ``state_value``,
+``sum``, ``min``, ``max``, ``sample_count``), the loaded regions of the account's backend dict,
+``alarms`` (an ``Alarm``'s configuration fields, ``state_value``,
 ``state_reason``, ``state_updated_timestamp``, ``configuration_updated_timestamp``, ``metric_data_queries``, ``rule``
 and ``update_state``); SNS ``publish`` (with ``message_structure``) and ``Subscription.publish``,
 ``_filter_policy_matcher``, ``_parse_message_structure``, ``get_post_data`` (wrapped so the local cloud delivers
@@ -202,3 +203,8 @@ def _wrap(original: Callable[..., None]) -> Callable[..., None]:
 def cloudwatch(account_id: str, region: str) -> MotoCloudWatch:
     """The CloudWatch backend of one region of the account."""
     return MotoCloudWatch(get_backend("cloudwatch")[account_id][region])  # type: ignore[call-overload]
+
+
+def cloudwatch_regions(account_id: str) -> list[str]:
+    """The regions whose CloudWatch backend exists (was used) in the account."""
+    return list(get_backend("cloudwatch")[account_id].keys())  # type: ignore[call-overload]

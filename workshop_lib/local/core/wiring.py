@@ -11,6 +11,8 @@ the cloud is what it was without it.
 
 from __future__ import annotations
 
+import functools
+
 from ..apigateway.quotas import ApiGatewayQuotas
 from ..apigateway.responses import ApiGatewayService
 from ..awslambda.control_plane import LambdaCodeLocation
@@ -18,6 +20,7 @@ from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.permissions import PermissionChanges
 from ..awslambda.responses import LambdaInvokeApi
 from ..awslambda.role_check import FunctionRoleCheck
+from ..cloudwatch.evaluator import AlarmEvaluator, evaluation_interval
 from ..cloudwatch.metrics_writer import MetricsWriter
 from ..cloudwatch.responses import MonitoringService
 from ..dynamodb.responses import DynamoDbTiming
@@ -34,6 +37,7 @@ from ..sagemaker.endpoint_states import EndpointStates
 from ..sagemaker.monitoring import EndpointMonitor
 from ..sagemaker.responses import SageMakerRuntimeService
 from ..sagemaker.role_check import ModelRoleCheck
+from ..sns.deliveries import INBOX_ADMIN_PATH, SnsDeliveries
 from . import moto_monitoring
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
@@ -46,7 +50,16 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     timing = timing or Timing()
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
-    metrics = MetricsWriter(lambda region: moto_monitoring.cloudwatch(ctx.account_id, region))
+    cloudwatch = functools.partial(moto_monitoring.cloudwatch, ctx.account_id)  # region -> its backend
+    metrics = MetricsWriter(cloudwatch)
+    deliveries = SnsDeliveries()
+    evaluator = AlarmEvaluator(
+        ctx.account_id,
+        lambda: moto_monitoring.cloudwatch_regions(ctx.account_id),
+        cloudwatch,
+        moto_monitoring.MotoSns(ctx.account_id),
+        evaluation_interval(timing.enabled, timing.scale),
+    )
     lambda_plane = LambdaDataPlane(ctx, backends, timing, metrics)
     identities = MotoIdentities(ctx.account_id)
     credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
@@ -59,7 +72,7 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
         SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
-        MonitoringService(metrics),
+        MonitoringService(metrics, evaluator, cloudwatch, ctx.region, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:
@@ -76,4 +89,5 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
             LogsQuotas(timing, ctx.region),
             ApiGatewayQuotas(timing, ctx.region),
         ]
-    return Router(ctx, moto, services, guards, timing.settings)
+    admin = {INBOX_ADMIN_PATH: deliveries.inbox.admin}
+    return Router(ctx, moto, services, guards, timing.settings, admin)
