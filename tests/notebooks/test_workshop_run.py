@@ -36,7 +36,7 @@ def test_every_notebook_runs_in_order_against_the_local_cloud(local_conn, tmp_pa
     # 08.3: the dashboard counted the notebook's requests; the error alarm went OK -> ALARM -> OK, each notified.
     assert values["dashboard_numbers"]["SuccessCount"] >= 6
     assert values["error_alarm_states"] == ["OK", "ALARM", "OK"]
-    assert values["notified_states"][0] == "ALARM" and "OK" in values["notified_states"]
+    assert values["notified_states"][-2:] == ["ALARM", "OK"]  # after the OK of the alarm's first evaluation
     assert values["account"] == local_conn.account_id
     assert values["model_accuracy"] >= 0.85
     assert wl.kit_resources(conn) == []  # the clean-up notebook left nothing behind
