@@ -31,6 +31,9 @@ from .notifications import topic_arn
 ALARM_PERIOD_S = 10  # a high-resolution alarm: CloudWatch allows 10 or 30 s, or a multiple of 60
 STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 ALARM_WAIT_S = 420.0  # on AWS: the metric's delivery, then an evaluation about once a minute
+# Looks at most 2 s apart: a state lasts at least one evaluation (a second locally, a minute on AWS), and with
+# traffic each look is one request, which keeps the metric's periods filled as production traffic would.
+ALARM_BACKOFF = waiting.Backoff(first=0.5, factor=1.5, cap=2.0)
 ALARM_EVALUATION = "cloudwatch-alarm"  # the AWS delay a wait is for: a breaching data point changes the state
 
 
@@ -172,5 +175,5 @@ def wait_for_alarm_state(
         fix="read the alarm's StateReason (wl.alarm_states()) and its metric (wl.metric_series); on AWS an "
         "alarm is evaluated about once a minute, after the metric's data points arrive",
         rule=ALARM_EVALUATION,
-        backoff=waiting.Backoff(first=1.0, factor=1.5, cap=5.0),
+        backoff=ALARM_BACKOFF,
     )
