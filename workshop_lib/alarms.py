@@ -34,7 +34,7 @@ ALARM_WAIT_S = 420.0  # on AWS: the metric's delivery, then an evaluation about 
 # Looks at most 2 s apart: a state lasts at least one evaluation (a second locally, a minute on AWS), and with
 # traffic each look is one request, which keeps the metric's periods filled as production traffic would.
 ALARM_BACKOFF = waiting.Backoff(first=0.5, factor=1.5, cap=2.0)
-ALARM_EVALUATION = "cloudwatch-alarm"  # the AWS delay a wait is for: a breaching data point changes the state
+ALARM_EVALUATION = "cloudwatch-alarm-evaluation"  # the AWS rule a wait is for (docs/aws-timing.md)
 
 
 @dataclass(frozen=True)

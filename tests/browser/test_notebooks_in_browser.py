@@ -73,7 +73,7 @@ def test_08_2a_opened_first_on_a_fresh_cloud_names_what_is_missing_and_the_line_
 
 def test_every_notebook_runs_from_the_run_menu_with_every_check_passed(lab, browser):
     names = sorted(p.name for p in lab.copy_dir.glob("[0-9][0-9]_*.ipynb"))
-    assert len(names) == 7
+    assert len(names) == 8
     for name in names:
         browser.open(name)
         state = browser.run_all()

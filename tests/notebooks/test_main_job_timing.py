@@ -89,7 +89,7 @@ def test_main_job__every_notebook_passes_on_a_local_cloud_with_aws_timing(timing
         "apigateway-stage",  # a fresh stage's first requests
         "lambda-update",  # Active / Successful
         "cloudwatch-metrics",  # 08.3: the EMF data points readable
-        "cloudwatch-alarm",  # 08.3: Inference-Error-Alarm in ALARM, then OK
+        "cloudwatch-alarm-evaluation",  # 08.3: Inference-Error-Alarm in ALARM, then OK
         "sns-delivery",  # 08.3: its notifications in the check queue
     ):
         assert rule in rules, f"no wait for {rule}: {sorted(rules)}"
