@@ -8,7 +8,8 @@ second either way. A notebook makes an alarm prompt by giving it a 10-second Per
 high-resolution metric (EMF ``StorageResolution: 1``), never by SetAlarmState.
 
 A new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") as on AWS (moto starts it in OK), and an
-alarm replaced by PutMetricAlarm keeps its state, as AWS keeps it. Only a state change publishes (to the SNS topics
+alarm replaced by PutMetricAlarm keeps its state, as AWS keeps it (settled in PutMetricAlarm's own call, so
+DescribeAlarms never shows moto's OK). Only a state change publishes (to the SNS topics
 among AlarmActions, OKActions or InsufficientDataActions, when ActionsEnabled); other action ARNs are recorded as
 failed actions. Metric-math, anomaly-detection and composite alarms are left as moto holds them.
 """
@@ -60,6 +61,7 @@ class AlarmEvaluator:
         self.interval = interval
         self._clock = clock
         self._known: dict[tuple[str, str], tuple[float, str, str]] = {}  # (region, name) -> (config, state, reason)
+        self._lock = threading.Lock()  # one evaluation or settling at a time (the thread, PutMetricAlarm's call)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cloudwatch-alarm-evaluator", daemon=True)
         self._thread.start()
@@ -84,7 +86,12 @@ class AlarmEvaluator:
         initial state, between two evaluations)."""
         now = self._clock()
         for region in self._regions():
-            backend = self._cloudwatch(region)
+            self.evaluate_region(region, now, settle_only=settle_only)
+
+    def evaluate_region(self, region: str, now: float, *, settle_only: bool = False) -> None:
+        """Evaluate (or only settle) the alarms of one region."""
+        backend = self._cloudwatch(region)
+        with self._lock:
             for alarm in backend.alarms():
                 if alarm.has_metric_queries or alarm.is_composite or alarm.comparison_operator not in COMPARISONS:
                     continue

@@ -5,7 +5,8 @@ ListMetrics, alarms, dashboards); the kit adds what moto does not do.
   ``AWS/Lambda`` and ``AWS/SageMaker`` metrics (``service_metrics.py``), visible to the API within a second.
 - Alarm evaluation (``evaluator.py``, rules in ``evaluation.py``): state changes with their reasons and history, and
   the alarm's actions published to SNS (``notification.py``).
-- DescribeAlarmHistory, which moto 5.2 lacks, answered from the evaluator's history (this module).
+- DescribeAlarmHistory, which moto 5.2 lacks, answered from the evaluator's history (this module); PutMetricAlarm
+  completed after moto's answer: the new alarm is INSUFFICIENT_DATA (moto's is OK) before the call returns.
 - GetMetricData (MetricStat queries) and GetMetricStatistics with CloudWatch's exact metric matching
   (``metric_queries.py``: moto matches dimensions loosely). CloudWatch's JSON protocol only (what boto3 speaks);
   a query-protocol call (older SDKs and the AWS CLI v1) is moto's.
@@ -17,6 +18,7 @@ handed to close with them (the SNS deliveries).
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -25,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..core.json_body import json_params
 from ..core.moto_monitoring import MotoCloudWatch
+from ..core.moto_seam import MotoDispatcher
 from ..core.signing import region_of
 from . import metric_queries
 from .evaluator import AlarmEvaluator
@@ -46,9 +49,11 @@ class MonitoringService:
         writer: MetricsWriter,
         evaluator: AlarmEvaluator,
         cloudwatch: Callable[[str], MotoCloudWatch],
+        moto: MotoDispatcher,
         default_region: str,
         closing: Iterable[Closable] = (),
     ) -> None:
+        self.moto = moto
         self.writer = writer
         self.evaluator = evaluator
         self.cloudwatch = cloudwatch
@@ -60,7 +65,7 @@ class MonitoringService:
         if request.method != "POST" or not target.startswith(JSON_TARGET_PREFIX):
             return False
         operation = target[len(JSON_TARGET_PREFIX) :]
-        if operation == "DescribeAlarmHistory":
+        if operation in ("DescribeAlarmHistory", "PutMetricAlarm"):
             return True
         if operation == "GetMetricData":
             return metric_queries.claims_metric_data(json_params(request))
@@ -71,7 +76,13 @@ class MonitoringService:
     def handle(self, request: Request) -> Response:
         params = json_params(request)
         operation = request.headers["X-Amz-Target"][len(JSON_TARGET_PREFIX) :]
-        read = self.cloudwatch(region_of(request, self.default_region)).data
+        region = region_of(request, self.default_region)
+        if operation == "PutMetricAlarm":  # moto stores it (in OK); the new alarm starts as AWS starts it
+            answer = self.moto.answer(request)
+            if answer.status_code == 200:
+                self.evaluator.evaluate_region(region, time.time(), settle_only=True)
+            return answer
+        read = self.cloudwatch(region).data
         if operation == "GetMetricData":
             body = metric_queries.get_metric_data(read, params)
         elif operation == "GetMetricStatistics":

@@ -72,7 +72,7 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
         SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
-        MonitoringService(metrics, evaluator, cloudwatch, ctx.region, closing=[deliveries]),
+        MonitoringService(metrics, evaluator, cloudwatch, moto, ctx.region, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:
