@@ -38,6 +38,7 @@ from .errors import (
     WaitTimeout,
     WorkshopError,
 )
+from .i18n import language, set_language
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .logs import recent_log_lines, request_log_lines
 from .metadata import (
@@ -48,7 +49,8 @@ from .metadata import (
     inference_record,
     query_inferences,
 )
-from .notebook import check, record
+from .notebook import record
+from .notebook_messages import check, say
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
 from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
@@ -106,6 +108,7 @@ __all__ = [
     "invoke_endpoint",
     "invoke_url",
     "kit_resources",
+    "language",
     "package",
     "prepare_for",
     "prerequisites",
@@ -116,10 +119,12 @@ __all__ = [
     "replay_unrecorded",
     "request_log_lines",
     "role_policies",
+    "say",
     "send_test_request",
     "send_until_recorded",
     "send_until_refused",
     "set_env_vars",
+    "set_language",
     "train_model",
     "use_existing_endpoint",
 ]
