@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from .config import ENV_WAIT_LOG
 from .errors import THROTTLED_CODES, WaitTimeout, aws_code, aws_message
+from .i18n import _
 
 T = TypeVar("T")
 
@@ -156,7 +157,9 @@ def poll(
     _record(what, rule, waited, attempts, ok=False)
     seen = f"; last seen: {state}" if state else ""
     raise WaitTimeout(
-        f"gave up waiting for {what} after {waited:.0f} s ({attempts} attempts){seen}",
+        _("gave up waiting for {what} after {waited:.0f} s ({attempts} attempts){seen}").format(
+            what=what, waited=waited, attempts=attempts, seen=seen
+        ),
         resource=what,
         fix=fix,
         waited=waited,
