@@ -51,7 +51,10 @@ def test_catalogue__each_translation_keeps_the_placeholders_of_its_english_text(
     wrong = [
         f"{m.id!r} -> {m.string!r}"
         for m in i18n.catalogue(lang)
-        if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
+        if m.id
+        and m.string
+        and not m.fuzzy
+        and isinstance(m.id, str)
         and sorted(set(PLACEHOLDER.findall(m.id))) != sorted(set(PLACEHOLDER.findall(m.string)))
     ]
     assert not wrong, "these translations change the placeholders:\n" + "\n".join(wrong)

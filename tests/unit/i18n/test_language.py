@@ -84,8 +84,11 @@ def test_check_and_say__print_in_the_language_in_use(capsys):
     wl.set_language("vi")
     wl.check(True, "the row is there now")
     wl.say("deleted 3 resources")
-    assert capsys.readouterr().out.splitlines() == ["✔ the row is there now", "✔ giờ dòng đó đã có trong bảng",
-                                                    "đã xóa 3 tài nguyên"]
+    assert capsys.readouterr().out.splitlines() == [
+        "✔ the row is there now",
+        "✔ giờ dòng đó đã có trong bảng",
+        "đã xóa 3 tài nguyên",
+    ]
 
 
 def test_check__a_failure_is_reported_in_the_language_in_use():

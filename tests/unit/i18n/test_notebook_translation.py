@@ -106,3 +106,12 @@ def test_code_messages__reads_check_and_say_messages_with_their_placeholders():
         "run it",
         "{report.accuracy:.3f} on {n!r}",
     ]
+
+
+@pytest.mark.parametrize("path", ENGLISH, ids=lambda p: p.stem)
+def test_notebook__has_a_lang_parameter_and_uses_it_before_it_connects(path):
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert re.search(r'^lang: str = "" +# ', code[0].source, re.M), "no typed, commented `lang` parameter"
+    connect = code[1].source
+    assert "wl.set_language(lang)" in connect, "the connect cell does not call wl.set_language(lang)"
+    assert connect.index("wl.set_language(lang)") < connect.index("wl.connect("), "set the language before connecting"
