@@ -123,10 +123,11 @@ def _print_summary(runs: list[NotebookRun], out_dir: Path = BUILD_DIR) -> None:
     width = max([len(r.notebook) for r in runs] + [8])
     status = {"ok": "ok", "FAILED": _("FAILED")}
     notebook, state, seconds, total = _("notebook"), _("status"), _("seconds"), _("total")
-    print(f"\n{notebook:<{width}}  {state:<6}  {seconds}")
+    column = max(6, len(state), *(len(s) for s in status.values()))
+    print(f"\n{notebook:<{width}}  {state:<{column}}  {seconds}")
     for r in runs:
-        print(f"{r.notebook:<{width}}  {status.get(r.status, r.status):<6}  {r.seconds:7.1f}")
-    print(f"{total:<{width}}          {sum(r.seconds for r in runs):7.1f}")
+        print(f"{r.notebook:<{width}}  {status.get(r.status, r.status):<{column}}  {r.seconds:7.1f}")
+    print(f"{total:<{width}}  {'':<{column}}  {sum(r.seconds for r in runs):7.1f}")
     for r in runs:
         if r.error:
             print(
