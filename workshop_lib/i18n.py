@@ -24,10 +24,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+if TYPE_CHECKING:  # Babel is imported when a catalogue is first read: English never needs it
+    from babel.messages.catalog import Catalog
 
 LANGUAGES = ("en", "vi")  # English is the source; the others have a catalogue in locale/
 DEFAULT_LANGUAGE = "en"
@@ -96,6 +96,8 @@ def catalogue(lang: str) -> Catalog | None:
     path = catalogue_path(lang)
     if lang == DEFAULT_LANGUAGE or not path.exists():
         return None
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as po:
         return read_po(po, locale=lang, domain=DOMAIN)
 
@@ -106,6 +108,8 @@ def translations(lang: str) -> gettext.NullTranslations:
     catalog = catalogue(lang)
     if catalog is None:
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+
     mo = io.BytesIO()
     write_mo(mo, catalog, use_fuzzy=False)
     mo.seek(0)
