@@ -175,7 +175,7 @@ def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
         observe,
         what=f"function {name} to be {done}",
         timeout=LAMBDA_WAIT_S,
-        fix="look at the function in the Lambda console; deploy again",
+        fix=_("look at the function in the Lambda console; deploy again"),
         rule=waiting.LAMBDA_UPDATE,
     )
 
@@ -195,7 +195,7 @@ def _create_function(conn: Connection, name: str, zip_bytes: bytes, settings: di
             ),
             what=f"role {role} to be usable by Lambda (a new role takes seconds)",
             timeout=NEW_ROLE_WAIT_S,
-            fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
+            fix=_("check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())"),
             rule=waiting.IAM_NEW_ROLE,
             # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
             retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),

@@ -167,7 +167,7 @@ def create_model(
             ),
             what=f"role {role_arn.rsplit('/', 1)[-1]} to be usable by SageMaker (a new role takes seconds)",
             timeout=ROLE_PROPAGATION_S,
-            fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
+            fix=_("check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())"),
             rule=waiting.IAM_NEW_ROLE,
             # SageMaker's "Could not assume role ..." while a role created seconds ago propagates.
             retry_if=waiting.refused_with("assume", "the role cannot be assumed by SageMaker yet"),
@@ -283,7 +283,7 @@ def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None
         observe,
         what=f"endpoint {name} to be InService",
         timeout=ENDPOINT_WAIT_S,
-        fix="look at the endpoint in the SageMaker console; an instance type without capacity can take long",
+        fix=_("look at the endpoint in the SageMaker console; an instance type without capacity can take long"),
         rule=waiting.ENDPOINT_CREATE,
         backoff=ENDPOINT_BACKOFF,
     )
@@ -301,7 +301,7 @@ def wait_endpoint_gone(name: str, conn: Connection) -> None:
         observe,
         what=f"endpoint {name} to be deleted",
         timeout=ENDPOINT_WAIT_S,
-        fix="look at the endpoint in the SageMaker console; run the clean-up again",
+        fix=_("look at the endpoint in the SageMaker console; run the clean-up again"),
         rule=waiting.ENDPOINT_DELETE,
         backoff=ENDPOINT_BACKOFF,
     )

@@ -248,5 +248,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args.target, args.region, args.prefix, args.only, args.endpoint, args.instance_type, args.lang)
     except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return 2

@@ -135,7 +135,7 @@ def _wait_active(conn: Connection) -> None:
         observe,
         what=f"table {name} and its index to be ACTIVE",
         timeout=TABLE_WAIT_S,
-        fix="look at the table in the DynamoDB console; run the step again",
+        fix=_("look at the table in the DynamoDB console; run the step again"),
         rule=waiting.TABLE_STATUS,
     )
 
@@ -157,7 +157,7 @@ def wait_table_gone(conn: Connection, name: str) -> None:
         observe,
         what=f"table {name} to be deleted",
         timeout=TABLE_WAIT_S,
-        fix="look at the table in the DynamoDB console; run the clean-up again",
+        fix=_("look at the table in the DynamoDB console; run the clean-up again"),
         rule=waiting.TABLE_STATUS,
     )
 
@@ -283,8 +283,10 @@ def query_inferences(
         observe,
         what=f"{len(wanted)} requests in the inference history of table {conn.names.table}",
         timeout=INDEX_WAIT_S,
-        fix="check that those requests were recorded (wl.inference_record(request_id)), and the model name "
-        "and time window of the query",
+        fix=_(
+            "check that those requests were recorded (wl.inference_record(request_id)), and the model "
+            "name and time window of the query"
+        ),
         rule=waiting.GSI,
     )
 

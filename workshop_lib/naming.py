@@ -156,7 +156,7 @@ def env_vars(function: str, variables: dict[str, str]) -> dict[str, str]:
                     "underscores, starting with a letter)"
                 ).format(key=key),
                 resource=f"function {function}",
-                fix=f"rename it, for example to {hint!r}" if hint else "rename it",
+                fix=_("rename it, for example to {hint!r}").format(hint=hint) if hint else _("rename it"),
             )
         if key in RESERVED_ENV_NAMES:
             raise InvalidInput(

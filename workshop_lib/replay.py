@@ -105,7 +105,9 @@ def replay_unrecorded(
         observe,
         what=f"the replay lines of {len(wanted)} requests in {log_group}",
         timeout=LOG_WAIT_S,
-        fix=f"check the requestIds, and the log group {log_group} in the CloudWatch console",
+        fix=_("check the requestIds, and the log group {log_group} in the CloudWatch console").format(
+            log_group=log_group
+        ),
         rule=waiting.LOG_DELIVERY,
         backoff=LOG_BACKOFF,
     )

@@ -286,7 +286,7 @@ class Pacer:
                     turn,
                     what=f"the next {self.name} allowed by AWS's rate limit",
                     timeout=self.interval + 1,
-                    fix="nothing to do: the call is paced to AWS's account-level rate limit",
+                    fix=_("nothing to do: the call is paced to AWS's account-level rate limit"),
                     rule=API_QUOTA,
                 )
             self._next, self._clock = clock.monotonic() + self.interval, clock
