@@ -54,7 +54,7 @@ def test_gettext__a_translated_error_names_the_problem_in_vietnamese():
     wl.set_language("vi")
     with pytest.raises(wl.InvalidInput) as caught:
         wl.set_language("fr")
-    assert "workshop không có bản tiếng 'fr'" in str(caught.value)
+    assert "workshop chưa có bản ngôn ngữ 'fr'" in str(caught.value)
 
 
 def test_notebook_message__fills_the_translation_with_the_values_of_the_formatted_text():
