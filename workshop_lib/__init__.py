@@ -41,6 +41,7 @@ from .errors import (
     WaitTimeout,
     WorkshopError,
 )
+from .i18n import language, set_language
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .log_summary import readable_log_lines
 from .logs import recent_log_lines, request_log_lines
@@ -53,7 +54,8 @@ from .metadata import (
     query_inferences,
 )
 from .metrics import custom_metrics, emf_metrics, metric_series, wait_for_data_points
-from .notebook import check, record
+from .notebook import record
+from .notebook_messages import check, say
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
 from .notifications import (
     AlarmEmail,
@@ -137,6 +139,7 @@ __all__ = [
     "invoke_endpoint",
     "invoke_url",
     "kit_resources",
+    "language",
     "metric_series",
     "package",
     "prepare_for",
@@ -152,11 +155,13 @@ __all__ = [
     "replay_unrecorded",
     "request_log_lines",
     "role_policies",
+    "say",
     "send_test_request",
     "send_until_answered",
     "send_until_recorded",
     "send_until_refused",
     "set_env_vars",
+    "set_language",
     "subscribe_check_queue",
     "subscribe_email",
     "subscriptions",

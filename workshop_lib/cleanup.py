@@ -27,6 +27,7 @@ from . import waiting
 from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
 from .errors import DENIED_CODES, aws_code, aws_error
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,7 @@ def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[Ki
         delete_pass,
         what="every resource the kit created to be gone",
         timeout=CLEANUP_WAIT_S,
-        fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
+        fix=_("run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back"),
         # The passes span the deletions' own waits, and then late log lines bringing a log group back.
         rule=f"{waiting.ENDPOINT_DELETE}+{waiting.TABLE_STATUS}+{waiting.LOG_DELIVERY}",
     )
