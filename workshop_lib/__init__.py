@@ -22,6 +22,7 @@ from .deploy import (
     set_env_vars,
 )
 from .diagnose import Diagnosis, diagnose
+from .diff_view import DiffView
 from .endpoint import EndpointInfo, delete_endpoint, describe_endpoint, use_existing_endpoint
 from .endpoint import deploy as deploy_endpoint
 from .endpoint import invoke as invoke_endpoint
@@ -39,6 +40,7 @@ from .errors import (
     WorkshopError,
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
+from .log_view import LogLines
 from .logs import recent_log_lines, request_log_lines
 from .metadata import (
     SEED_COLUMNS,
@@ -48,10 +50,12 @@ from .metadata import (
     inference_record,
     query_inferences,
 )
+from .names_view import created_names
 from .notebook import check, record
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
 from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
+from .url_forms import InvokeUrls, invoke_urls
 
 __all__ = [
     "SEED_COLUMNS",
@@ -61,11 +65,14 @@ __all__ = [
     "DeployResult",
     "DeploymentError",
     "Diagnosis",
+    "DiffView",
     "EndpointInfo",
     "EnvUpdate",
     "InvalidInput",
+    "InvokeUrls",
     "KitResource",
     "LocalCloudError",
+    "LogLines",
     "NotConnectedError",
     "Observed",
     "PolicyError",
@@ -86,6 +93,7 @@ __all__ = [
     "connect",
     "create_metadata_table",
     "create_rest_api",
+    "created_names",
     "curl_command",
     "current",
     "delete_endpoint",
@@ -105,6 +113,7 @@ __all__ = [
     "inference_record",
     "invoke_endpoint",
     "invoke_url",
+    "invoke_urls",
     "kit_resources",
     "package",
     "prepare_for",

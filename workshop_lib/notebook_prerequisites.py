@@ -177,10 +177,8 @@ def check_prerequisites(notebook: str, *, conn: Connection | None = None) -> Pre
             + ", ".join(s.piece.key for s in report.missing),
             fix=report.advice(),
         )
-    if report.statuses:
-        display(report)
     check(True, str(report).splitlines()[0])
-    return report
+    return report  # the cell's last value: the notebook shows its table once, under the check
 
 
 @dataclass(frozen=True)
