@@ -3,7 +3,8 @@
 ``check`` prints a visible line when a step worked and raises StepFailed (the cell turns red, the
 papermill run stops) when it did not. ``record`` leaves a value in the cell's output under a
 mimetype of the kit's own, so tests and the main job can read it from the executed notebook; it is
-plumbing, not evidence, so the output has no other mimetype: JupyterLab and nbconvert render nothing for it.
+plumbing, not evidence, so its text/plain is empty: JupyterLab, nbconvert and VS Code show nothing for it
+(an output with no text/plain at all would make nbconvert warn that it "is not able to be represented").
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def check(condition: object, success: str, failure: str | None = None, *, fix: s
 def record(name: str, value: Any) -> None:
     """Record ``value`` (JSON-serialisable) in the executed notebook under ``name``, silently.
 
-    The output holds the kit's mimetype alone (no text/plain), so a reader sees nothing of it.
+    The output holds the value under the kit's mimetype and an empty text/plain, so a reader sees nothing.
     """
     from IPython.display import display
 
@@ -42,7 +43,7 @@ def record(name: str, value: Any) -> None:
         raise InvalidInput(
             f"{name} cannot be recorded: {exc}", fix="record a JSON value (str, number, bool, None, list, dict)"
         ) from exc
-    display({RECORD_MIMETYPE: payload}, raw=True)
+    display({RECORD_MIMETYPE: payload, "text/plain": ""}, raw=True)
 
 
 def recorded(notebook: str | Path) -> dict[str, Any]:
