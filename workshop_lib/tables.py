@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 TONES = ("", "ok", "bad", "old")
-_CELL = "text-align:left;vertical-align:top;padding:2px 8px;white-space:pre-wrap;word-break:break-word"
+_CELL = "text-align:left;vertical-align:top;padding:2px 8px;white-space:pre-wrap"
+_BREAKABLE = _CELL + ";overflow-wrap:anywhere"
+_LONG_WORD = 40  # a cell with a longer word (an ARN) may break inside it; ids (36) and times stay whole
 _TONE_STYLE = {"": "", "ok": "color:#1a7f37;font-weight:bold", "bad": "color:#cf222e;font-weight:bold", "old": ""}
 _ROW_STYLE = {"": "", "ok": "", "bad": "", "old": "color:#6e7781"}
 
@@ -89,13 +91,18 @@ class Table:
         for i, row in enumerate(self.rows):
             tone = self.tone(i)
             cells = [
-                f'<td style="{_CELL};{_TONE_STYLE[tone] if j == self.marked else ""}">{html.escape(cell)}</td>'
+                f'<td style="{_cell_style(cell)};{_TONE_STYLE[tone] if j == self.marked else ""}">'
+                f"{html.escape(cell)}</td>"
                 for j, cell in enumerate(row)
             ]
             body.append(f'<tr style="{_ROW_STYLE[tone]}">{"".join(cells)}</tr>')
         title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}"
+
+
+def _cell_style(cell: str) -> str:
+    return _BREAKABLE if any(len(word) > _LONG_WORD for word in cell.split()) else _CELL
 
 
 def _first_line(text: str) -> str:

@@ -86,7 +86,7 @@ def test_diagnosis__shows_each_check_with_its_mark_and_fix():
     assert "✓  table" in text and "✗  permission x" in text and "attach it" in text
     assert "color:#cf222e" in d._repr_html_() and "✗" in d._repr_html_()
     assert list(d.to_frame()["ok"]) == ["✓", "✗"]
-    assert Diagnosis("fn", [Check("a", True, "")]).summary == "fn: all 1 checks pass (a)"
+    assert Diagnosis("fn", [Check("a", True, "")]).summary == "fn: all 1 checks pass"
     assert d.errors_table() is None and d.old_errors_table() is None
     assert str(Diagnosis("fn", log_errors=LogLines([ERROR_LINE % "r"], [0]))).count("r") >= 1
 
