@@ -24,6 +24,7 @@ from .deploy import (
     set_env_vars,
 )
 from .diagnose import Diagnosis, diagnose
+from .diff_view import DiffView
 from .endpoint import EndpointInfo, delete_endpoint, describe_endpoint, use_existing_endpoint
 from .endpoint import deploy as deploy_endpoint
 from .endpoint import invoke as invoke_endpoint
@@ -44,6 +45,7 @@ from .errors import (
 from .i18n import language, set_language
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .log_summary import readable_log_lines
+from .log_view import LogLines
 from .logs import recent_log_lines, request_log_lines
 from .metadata import (
     SEED_COLUMNS,
@@ -54,6 +56,7 @@ from .metadata import (
     query_inferences,
 )
 from .metrics import custom_metrics, emf_metrics, metric_series, wait_for_data_points
+from .names_view import created_names
 from .notebook import record
 from .notebook_messages import check, say
 from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
@@ -72,6 +75,7 @@ from .notifications import (
 from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
 from .request_burst import Burst, send_until_answered
+from .url_forms import InvokeUrls, invoke_urls
 
 __all__ = [
     "SEED_COLUMNS",
@@ -84,11 +88,14 @@ __all__ = [
     "DeployResult",
     "DeploymentError",
     "Diagnosis",
+    "DiffView",
     "EndpointInfo",
     "EnvUpdate",
     "InvalidInput",
+    "InvokeUrls",
     "KitResource",
     "LocalCloudError",
+    "LogLines",
     "NotConnectedError",
     "Notification",
     "Observed",
@@ -114,6 +121,7 @@ __all__ = [
     "create_alarms",
     "create_metadata_table",
     "create_rest_api",
+    "created_names",
     "curl_command",
     "current",
     "custom_metrics",
@@ -138,6 +146,7 @@ __all__ = [
     "inference_record",
     "invoke_endpoint",
     "invoke_url",
+    "invoke_urls",
     "kit_resources",
     "language",
     "metric_series",

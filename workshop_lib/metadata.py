@@ -347,14 +347,23 @@ def _pages(ddb: Any, operation: str, kwargs: dict[str, Any], limit: int | None) 
                 return
 
 
+def _number(column: pd.Series) -> pd.Series:
+    """DynamoDB numbers as numbers: integers stay integers (Int64, missing values allowed), others float."""
+    values = pd.to_numeric(column, errors="coerce")
+    present = values.dropna()
+    if len(present) and (present == present.round()).all():
+        return values.astype("Int64")
+    return values
+
+
 def to_frame(items: list[dict[str, Any]], limit: int | None = None) -> pd.DataFrame:
     """Items as the seed's table: its six columns first, latencyMs numeric, timestamp a UTC datetime."""
     extra = sorted({k for item in items for k in item} - set(SEED_COLUMNS))
     df = pd.DataFrame(items, columns=SEED_COLUMNS + extra)
-    df["latencyMs"] = pd.to_numeric(df["latencyMs"], errors="coerce")
+    df["latencyMs"] = _number(df["latencyMs"])
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
     for col in df.columns:
         if df[col].dtype == object and df[col].map(lambda v: hasattr(v, "as_tuple")).any():
-            df[col] = pd.to_numeric(df[col], errors="coerce")  # other DynamoDB numbers (Decimal)
+            df[col] = _number(df[col])  # other DynamoDB numbers (Decimal)
     df = df.sort_values("timestamp", ascending=False, kind="stable").reset_index(drop=True)
     return df.head(limit) if limit else df

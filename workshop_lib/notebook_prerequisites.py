@@ -197,10 +197,8 @@ def check_prerequisites(notebook: str, *, conn: Connection | None = None) -> Pre
             ),
             fix=report.advice(),
         )
-    if report.statuses:
-        display(report)
     check(True, str(report).splitlines()[0])
-    return report
+    return report  # the cell's last value: the notebook shows its table once, under the check
 
 
 @dataclass(frozen=True)
