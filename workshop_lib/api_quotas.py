@@ -3,25 +3,57 @@
 AWS limits, per account and region, CreateRestApi to 1 request every 3 s, CreateDeployment to 1 every
 5 s and DeleteRestApi to 1 every 30 s ("Amazon API Gateway quotas", the table of control-plane
 quotas). Above them AWS answers 429 TooManyRequestsException, with a Retry-After header. The kit
-paces those calls within a process (``waiting.Pacer``) and, since a class shares one account, makes a
-refused call again after the Retry-After AWS sends (else after a backoff), for up to QUOTA_WAIT_S.
+makes a refused call again after the Retry-After AWS sends (else after a backoff), for up to QUOTA_WAIT_S,
+and from the first refusal on it paces that operation within the process (``waiting.Pacer``), so that a
+class of thirty sharing one account does not keep colliding: the interval is the longest Retry-After the
+account sent, at most AWS's documented one (LIMITS). A target that refuses nothing (the local cloud
+without its AWS timing) is never paced: its calls go at once.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from . import waiting
 from .connect import Connection
 
 # AWS's control-plane rate limits, in seconds between two calls of one account.
-PACERS = {
-    "create_rest_api": waiting.Pacer("CreateRestApi", 3.0),
-    "create_deployment": waiting.Pacer("CreateDeployment", 5.0),
-    "delete_rest_api": waiting.Pacer("DeleteRestApi", 30.0),
-}
+LIMITS = {"create_rest_api": ("CreateRestApi", 3.0), "create_deployment": ("CreateDeployment", 5.0)}
+LIMITS["delete_rest_api"] = ("DeleteRestApi", 30.0)
 QUOTA_WAIT_S = 900.0  # a class of 30 deleting their APIs at once needs 30 x 30 s: up to 15 minutes
 QUOTA_BACKOFF = waiting.Backoff(first=2.0, factor=2.0, cap=30.0, jitter=0.3)
+
+# The pacers of the accounts (and regions, and clouds) that refused a call, per operation.
+_pacers: dict[tuple[str, str, str, str], waiting.Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def _scope(conn: Connection, operation: str) -> tuple[str, str, str, str]:
+    return (conn.account_id, conn.region, conn.endpoint_url or "", operation)
+
+
+def pacer(conn: Connection, operation: str) -> waiting.Pacer | None:
+    """The pacer of ``operation`` for this connection's account and region; None until the account refused one."""
+    with _pacers_lock:
+        return _pacers.get(_scope(conn, operation))
+
+
+def _learn(conn: Connection, operation: str, exc: ClientError) -> None:
+    """After a refusal: pace ``operation`` from now on, at the longest Retry-After seen (AWS's interval at most)."""
+    later = waiting.throttled(exc)
+    if later is None or operation not in LIMITS:
+        return
+    name, interval = LIMITS[operation]
+    learned = min(interval, later.retry_after) if later.retry_after else interval
+    with _pacers_lock:
+        known = _pacers.get(_scope(conn, operation))
+        if known is None:
+            _pacers[_scope(conn, operation)] = waiting.Pacer(name, learned)
+        else:
+            known.interval = max(known.interval, learned)
 
 
 def apigateway_call(conn: Connection, operation: str, *, what: str, **params: Any) -> Any:
@@ -31,12 +63,16 @@ def apigateway_call(conn: Connection, operation: str, *, what: str, **params: An
     the timeout message. Errors other than a rate limit are raised as AWS answered them (ClientError).
     """
     method = getattr(conn.client("apigateway"), operation)
-    pacer = PACERS.get(operation)
 
     def call() -> Any:
-        if pacer is not None:
-            pacer.wait_turn()
-        return method(**params)
+        paced = pacer(conn, operation)
+        if paced is not None:
+            paced.wait_turn()
+        try:
+            return method(**params)
+        except ClientError as exc:
+            _learn(conn, operation, exc)
+            raise
 
     return waiting.call_with_retry(
         call,
