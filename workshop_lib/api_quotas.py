@@ -4,9 +4,10 @@ AWS limits, per account and region, CreateRestApi to 1 request every 3 s, Create
 5 s and DeleteRestApi to 1 every 30 s ("Amazon API Gateway quotas", the table of control-plane
 quotas). Above them AWS answers 429 TooManyRequestsException, with a Retry-After header. The kit
 makes a refused call again after the Retry-After AWS sends (else after a backoff), for up to QUOTA_WAIT_S,
-and from the first refusal on it paces that operation within the process (``waiting.Pacer``), so that a
-class of thirty sharing one account does not keep colliding: the interval is the longest Retry-After the
-account sent, at most AWS's documented one (LIMITS). A target that refuses nothing (the local cloud
+and from the first refusal on (any 429 the client gets, botocore's own retries included) it paces that
+operation within the process (``waiting.Pacer``), so that a class of thirty sharing one account does not
+keep colliding: the interval is the longest Retry-After the account sent, at most AWS's documented one
+(LIMITS). A target that refuses nothing (the local cloud
 without its AWS timing) is never paced: its calls go at once.
 """
 
@@ -14,8 +15,6 @@ from __future__ import annotations
 
 import threading
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from . import waiting
 from .connect import Connection
@@ -41,13 +40,10 @@ def pacer(conn: Connection, operation: str) -> waiting.Pacer | None:
         return _pacers.get(_scope(conn, operation))
 
 
-def _learn(conn: Connection, operation: str, exc: ClientError) -> None:
+def _learn(conn: Connection, operation: str, retry_after: float | None) -> None:
     """After a refusal: pace ``operation`` from now on, at the longest Retry-After seen (AWS's interval at most)."""
-    later = waiting.throttled(exc)
-    if later is None or operation not in LIMITS:
-        return
     name, interval = LIMITS[operation]
-    learned = min(interval, later.retry_after) if later.retry_after else interval
+    learned = min(interval, retry_after) if retry_after else interval
     with _pacers_lock:
         known = _pacers.get(_scope(conn, operation))
         if known is None:
@@ -56,23 +52,39 @@ def _learn(conn: Connection, operation: str, exc: ClientError) -> None:
             known.interval = max(known.interval, learned)
 
 
+def _watch_refusals(conn: Connection, client: Any) -> None:
+    """See every 429 the client gets, botocore's own retries included (they would hide it from the kit)."""
+    by_name = {name: operation for operation, (name, _) in LIMITS.items()}
+
+    def attempt_answered(response: Any = None, operation: Any = None, **_: Any) -> None:
+        if response is None or operation is None or operation.name not in by_name:
+            return
+        http = response[0]
+        if http.status_code == 429:
+            try:
+                after: float | None = float(http.headers.get("retry-after", ""))
+            except ValueError:
+                after = None
+            _learn(conn, by_name[operation.name], after)
+
+    client.meta.events.register("needs-retry.apigateway", attempt_answered, unique_id="workshop-api-quotas")
+
+
 def apigateway_call(conn: Connection, operation: str, *, what: str, **params: Any) -> Any:
     """``conn.client("apigateway").<operation>(**params)``, paced and retried within AWS's rate limits.
 
     ``operation`` is the boto3 method name (e.g. "create_deployment"); ``what`` names the resource in
     the timeout message. Errors other than a rate limit are raised as AWS answered them (ClientError).
     """
-    method = getattr(conn.client("apigateway"), operation)
+    client = conn.client("apigateway")
+    _watch_refusals(conn, client)
+    method = getattr(client, operation)
 
     def call() -> Any:
         paced = pacer(conn, operation)
         if paced is not None:
             paced.wait_turn()
-        try:
-            return method(**params)
-        except ClientError as exc:
-            _learn(conn, operation, exc)
-            raise
+        return method(**params)
 
     return waiting.call_with_retry(
         call,

@@ -4,6 +4,7 @@ an account (or a local cloud) that refuses nothing is never paced: a class on th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -28,19 +29,40 @@ def too_many(retry_after: str | None) -> ClientError:
     return ClientError(response, "CreateDeployment")
 
 
+class Events:
+    """botocore's event hooks, as much as api_quotas uses: handlers registered once per unique id."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, tuple[str, object]] = {}
+
+    def register(self, event, handler, unique_id):
+        self.handlers.setdefault(unique_id, (event, handler))
+
+    def attempt_answered(self, status: int, headers: dict[str, str], operation: str) -> None:
+        """What botocore emits after each attempt of a call ("needs-retry.<service>.<operation>")."""
+        answer = SimpleNamespace(status_code=status, headers=headers)
+        for event, handler in self.handlers.values():
+            if f"needs-retry.apigateway.{operation}".startswith(event):
+                handler(response=(answer, {}), operation=SimpleNamespace(name=operation), attempts=1)
+
+
 @dataclass
 class Gateway:
-    """An API Gateway client whose create_deployment refuses the first ``refusals`` calls."""
+    """An API Gateway client whose create_deployment refuses the first ``refusals`` attempts (429)."""
 
     refusals: int = 0
     retry_after: str | None = "2"
     calls: list[float] = field(default_factory=list)
+    meta: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(events=Events()))
 
     def create_deployment(self, **params):
         self.calls.append(waiting.clock.monotonic())
         if self.refusals:
             self.refusals -= 1
+            headers = {"retry-after": self.retry_after} if self.retry_after is not None else {}
+            self.meta.events.attempt_answered(429, headers, "CreateDeployment")
             raise too_many(self.retry_after)
+        self.meta.events.attempt_answered(201, {}, "CreateDeployment")
         return {"id": "d1"}
 
 
@@ -83,6 +105,15 @@ def test_the_learned_interval_never_exceeds_aws_documented_one(clock):
     no_header = Conn(Gateway(refusals=1, retry_after=None), account_id="111111111111")
     api_quotas.apigateway_call(no_header, "create_deployment", what="x", restApiId="a")
     assert api_quotas.pacer(no_header, "create_deployment").interval == 5.0
+
+
+def test_a_refusal_botocore_retried_by_itself_still_paces_the_operation(clock):
+    conn = Conn(Gateway())
+    api_quotas.apigateway_call(conn, "create_deployment", what="x", restApiId="a")  # watches the client from now on
+    conn.gateway.meta.events.attempt_answered(429, {"retry-after": "3"}, "CreateDeployment")  # then succeeded
+    assert api_quotas.pacer(conn, "create_deployment").interval == 3.0
+    assert api_quotas.pacer(conn, "create_rest_api") is None  # each operation has its own quota
+    assert len(conn.gateway.meta.events.handlers) == 1  # watched once, however many calls
 
 
 def test_a_refusal_other_than_a_rate_limit_is_raised_and_paces_nothing(clock):
