@@ -7,8 +7,8 @@ makes a refused call again after the Retry-After AWS sends (else after a backoff
 and from the first refusal on (any 429 the client gets, botocore's own retries included) it paces that
 operation within the process (``waiting.Pacer``), so that a class of thirty sharing one account does not
 keep colliding: the interval is the longest Retry-After the account sent, at most AWS's documented one
-(LIMITS). A target that refuses nothing (the local cloud
-without its AWS timing) is never paced: its calls go at once.
+(LIMITS). A target that refuses nothing (the local cloud without its AWS timing) is never paced: its calls
+go at once.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _policy(conn: Connection) -> Cell:
         doc = conn.client("iam").get_role_policy(RoleName=conn.names.role, PolicyName=name)["PolicyDocument"]
     except ClientError as exc:
         if aws_code(exc) == "NoSuchEntity":
-            return Cell(False, f"no {name}")
+            return Cell(False, f"no {name} (or no role)")
         raise
     wanted = iam.render_policy("metadata-write", **iam.default_values(conn))
     return Cell(True, name) if doc == wanted else Cell(False, f"{name} is not metadata-write.json")
@@ -169,7 +169,7 @@ def read_participant(conn: Connection, new_code_sha: str, joined: str = "") -> _
         wanted = {LAMBDA_ENV_ENDPOINT: conn.names.endpoint, LAMBDA_ENV_TABLE: conn.names.table}
         wrong = [k for k, v in wanted.items() if have.get(k) != v]
         cells["env"] = Cell(not wrong, ", ".join(f"{k}={have.get(k)!r}" for k in wrong))
-    cells["policy"] = _policy(conn) if _role_exists(conn) else Cell(False, "no role")
+    cells["policy"] = _policy(conn)  # NoSuchEntity for a missing role as for a missing policy
     cells["row"], request_id = _row(conn)
     cells["log"] = _log(conn, request_id, joined)
     try:
@@ -177,16 +177,6 @@ def read_participant(conn: Connection, new_code_sha: str, joined: str = "") -> _
     except ClientError as exc:
         cells["alarms"] = Cell(False, f"could not read: {aws_code(exc)}")
     return _Reading(cells, request_id if cells["log"].ok else "")
-
-
-def _role_exists(conn: Connection) -> bool:
-    try:
-        conn.client("iam").get_role(RoleName=conn.names.role)
-        return True
-    except ClientError as exc:
-        if aws_code(exc) == "NoSuchEntity":
-            return False
-        raise
 
 
 def _diagnosis(conn: Connection) -> str:

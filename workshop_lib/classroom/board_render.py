@@ -12,7 +12,7 @@ from collections import Counter
 
 from .board import DONE_AT, STEPS, TITLES, Board, Cell, Row
 
-MISSING = "·"
+MISSING = "–"
 
 
 def _time(cell: Cell) -> str:
@@ -37,18 +37,20 @@ def _note(row: Row) -> str:
     return details[0] if details else ""
 
 
-def render_text(board: Board, *, width: int = 160) -> str:
-    """The board as a fixed-width table (the terminal's `class status`)."""
-    headers = ["participant", *(TITLES[s] for s in STEPS), "note"]
-    rows = [[r.name, *(_time(r.cells[s]) for s in STEPS), _note(r)] for r in board.rows]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers[:-1])]
+def render_text(board: Board, *, width: int = 120) -> str:
+    """The board as a fixed-width table (the terminal's `class status`); a row's note on the line under it."""
+    headers = ["participant", *(TITLES[s] for s in STEPS)]
+    rows = [[r.name, *(_time(r.cells[s]) for s in STEPS)] for r in board.rows]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
     stamp = board.read_at.astimezone().strftime("%H:%M:%S")
     out = [f"class status at {stamp} (read in {board.seconds:.1f} s): {summary(board)}", ""]
-    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)) + "  note")
-    out.append("  ".join("-" * w for w in widths) + "  ----")
-    for row in rows:
-        line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[-1]
-        out.append(line[:width].rstrip())
+    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    for r, row in zip(board.rows, rows, strict=True):
+        out.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        note = _note(r)
+        if note:
+            out.append(("    -> " + note)[:width])
     return "\n".join(out)
 
 
@@ -57,13 +59,14 @@ body { font-family: system-ui, sans-serif; background: #111; color: #eee; margin
 h1 { font-size: 34px; margin: 0 0 6px 0; }
 p.summary { font-size: 24px; margin: 0 0 18px 0; color: #ccc; }
 table { border-collapse: collapse; width: 100%; }
-th, td { font-size: 24px; padding: 8px 12px; border-bottom: 2px solid #333; text-align: left; white-space: nowrap; }
+th, td { font-size: 26px; padding: 8px 12px; border-bottom: 2px solid #333; text-align: left; white-space: nowrap; }
+tr.has-note td { border-bottom: none; }
 th { color: #aaa; font-weight: 600; }
 td.name { font-weight: 700; font-size: 28px; }
 td.ok { background: #1d5e2a; color: #fff; }
-td.no { color: #666; text-align: center; }
-td.note { white-space: normal; font-size: 20px; color: #ddd; }
-tr.stuck td.note { color: #ffb3b3; font-weight: 600; }
+td.no { color: #777; text-align: center; font-size: 30px; }
+td.note { white-space: normal; font-size: 22px; color: #ddd; padding: 2px 12px 10px 48px; }
+tr.note.stuck td.note { color: #ffb3b3; font-weight: 600; }
 tr.stuck td.name { color: #ff8080; }
 tr.done td.name { color: #8fe39c; }
 """
@@ -83,10 +86,14 @@ def render_html(board: Board, *, refresh: int = 5, title: str = "Workshop class"
     for r in board.rows:
         kind = "stuck" if r.stuck else "done" if r.done else ""
         cells = "".join(_cell_html(r.cells[s]) for s in STEPS)
+        note = _note(r)
         rows.append(
-            f'<tr class="{kind}"><td class="name">{html.escape(r.name)}</td>{cells}'
-            f'<td class="note">{html.escape(_note(r))}</td></tr>'
+            f'<tr class="{kind}{" has-note" if note else ""}"><td class="name">{html.escape(r.name)}</td>{cells}</tr>'
         )
+        if note:  # on a row of its own, the table's whole width: long diagnoses wrap there
+            rows.append(
+                f'<tr class="note {kind}"><td class="note" colspan="{len(STEPS) + 1}">{html.escape(note)}</td></tr>'
+            )
     stamp = board.read_at.astimezone().strftime("%H:%M:%S")
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
@@ -95,6 +102,6 @@ def render_html(board: Board, *, refresh: int = 5, title: str = "Workshop class"
         f"<h1>{html.escape(title)}: section 8.2, step by step</h1>"
         f'<p class="summary">{html.escape(summary(board))}. Read at {stamp}; this page reloads every '
         f"{int(refresh)} s.</p>"
-        f"<table><thead><tr><th>participant</th>{head}<th>note</th></tr></thead>"
+        f"<table><thead><tr><th>participant</th>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></body></html>\n"
     )

@@ -143,7 +143,9 @@ def test_status__each_participant_at_another_step_and_the_stuck_ones_diagnosed(t
 
     text = board_render.render_text(again)
     assert "5 participants: 1 at new code, 1 at env vars, 1 at PutItem policy, 1 at log line, 1 at done" in text
-    assert f"{the_class.names()[2]}  " in text and "STUCK at PutItem policy" in text
+    lines = text.splitlines()
+    stuck_line = next(i for i, line in enumerate(lines) if line.startswith(f"{the_class.names()[2]} "))
+    assert lines[stuck_line + 1].startswith("    -> STUCK at PutItem policy: ")
     page = board_render.render_html(again, refresh=7)
     assert '<meta http-equiv="refresh" content="7">' in page and the_class.names()[4] in page
 

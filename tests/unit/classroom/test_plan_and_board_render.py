@@ -43,8 +43,8 @@ def test_render_text__a_row_per_participant_and_the_stuck_ones_explained():
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("participant"))
     assert all(board_render.TITLES[s] in header for s in STEPS)
-    bob = next(line for line in lines if line.startswith("bob"))
-    assert "STUCK at PutItem policy: permission dynamodb:PutItem: implicitDeny" in bob
+    bob = next(i for i, line in enumerate(lines) if line.startswith("bob"))
+    assert lines[bob + 1] == "    -> STUCK at PutItem policy: permission dynamodb:PutItem: implicitDeny"
     alice = next(line for line in lines if line.startswith("alice"))
     assert alice.count("✔") == 5 and board_render.MISSING in alice
 
@@ -53,7 +53,7 @@ def test_render_html__refreshes_itself_and_escapes():
     page = board_render.render_html(Board([row("<b>", 1, stuck=True, diagnosis="a & b")], T0), refresh=3)
     assert '<meta http-equiv="refresh" content="3">' in page
     assert "&lt;b&gt;" in page and "a &amp; b" in page and "<b>" not in page
-    assert 'class="stuck"' in page and page.count('class="ok"') == 1
+    assert 'class="stuck has-note"' in page and '<tr class="note stuck">' in page and page.count('class="ok"') == 1
 
 
 def test_first_seen__kept_until_the_step_is_gone(tmp_path):
