@@ -4,6 +4,7 @@ A class is a list of participants sharing one account, each with a participant p
 (``WORKSHOP_PREFIX``). The modules, one concept each:
 
 - ``roster``: the participants, their prefixes and invoke URLs, kept in the participants file;
+- ``connections``: the class's connection, and from it each participant's and the shared endpoint's;
 - ``plan``: how long prepare and clear take on a real account, from API Gateway's quotas;
 - ``progress``: the progress bars of prepare (one per participant and one overall);
 - ``prepare``: every participant's prerequisites with ``prepare_for``, in parallel, with a shared endpoint;
