@@ -3,17 +3,22 @@
 AWS limits, per account and region, CreateRestApi to 1 request every 3 s, CreateDeployment to 1 every
 5 s and DeleteRestApi to 1 every 30 s ("Amazon API Gateway quotas", the table of control-plane
 quotas). Above them AWS answers 429 TooManyRequestsException, with a Retry-After header. The kit
-makes a refused call again after the Retry-After AWS sends (else after a backoff), for up to QUOTA_WAIT_S,
-and from the first refusal on (any 429 the client gets, botocore's own retries included) it paces that
-operation within the process (``waiting.Pacer``), so that a class of thirty sharing one account does not
-keep colliding: the interval is the longest Retry-After the account sent, at most AWS's documented one
-(LIMITS). A target that refuses nothing (the local cloud without its AWS timing) is never paced: its calls
-go at once.
+paces those calls within a process (``waiting.Pacer``) and, since a class shares one account, makes a
+refused call again after the Retry-After AWS sends (else after a backoff), for up to QUOTA_WAIT_S.
+
+Inside ``paced_by_refusals()`` (an instructor's class, workshop_lib/classroom/) the pacing is learned
+instead: an operation is paced only once the account has refused one (any 429 the client gets,
+botocore's own retries included), at the longest Retry-After the account sent, at most AWS's documented
+interval. A class makes hundreds of these calls: where nothing is enforced (the local cloud without its
+AWS timing) they go at once, and where the quota is enforced at another scale (the timed local cloud)
+the class follows it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from . import waiting
@@ -22,12 +27,27 @@ from .connect import Connection
 # AWS's control-plane rate limits, in seconds between two calls of one account.
 LIMITS = {"create_rest_api": ("CreateRestApi", 3.0), "create_deployment": ("CreateDeployment", 5.0)}
 LIMITS["delete_rest_api"] = ("DeleteRestApi", 30.0)
+PACERS = {operation: waiting.Pacer(name, interval) for operation, (name, interval) in LIMITS.items()}
 QUOTA_WAIT_S = 900.0  # a class of 30 deleting their APIs at once needs 30 x 30 s: up to 15 minutes
 QUOTA_BACKOFF = waiting.Backoff(first=2.0, factor=2.0, cap=30.0, jitter=0.3)
 
 # The pacers of the accounts (and regions, and clouds) that refused a call, per operation.
 _pacers: dict[tuple[str, str, str, str], waiting.Pacer] = {}
 _pacers_lock = threading.Lock()
+_learning = 0  # how many paced_by_refusals() blocks are open
+
+
+@contextlib.contextmanager
+def paced_by_refusals() -> Iterator[None]:
+    """Inside the block, pace each operation only once the account refused one (see the module's docstring)."""
+    global _learning
+    with _pacers_lock:
+        _learning += 1
+    try:
+        yield
+    finally:
+        with _pacers_lock:
+            _learning -= 1
 
 
 def _scope(conn: Connection, operation: str) -> tuple[str, str, str, str]:
@@ -81,7 +101,7 @@ def apigateway_call(conn: Connection, operation: str, *, what: str, **params: An
     method = getattr(client, operation)
 
     def call() -> Any:
-        paced = pacer(conn, operation)
+        paced = pacer(conn, operation) if _learning else PACERS.get(operation)
         if paced is not None:
             paced.wait_turn()
         return method(**params)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
 
+from ..api_quotas import paced_by_refusals
 from ..cleanup import cleanup
 from ..config import CLASS_SHARED_PREFIX
 from ..connect import Connection
@@ -71,6 +72,11 @@ def _clear_one(conn: Connection) -> tuple[list[str], str]:
 
 def clear_class(roster: Roster, *, workers: int = DEFAULT_WORKERS, out: IO[str] | None = None) -> Clearing:
     """Delete every participant's resources, then the shared endpoint's; return the proof."""
+    with paced_by_refusals():
+        return _clear_class(roster, workers, out)
+
+
+def _clear_class(roster: Roster, workers: int, out: IO[str] | None) -> Clearing:
     out = out or sys.stdout
     base = class_connection(roster)
     result = Clearing()
@@ -81,8 +87,14 @@ def clear_class(roster: Roster, *, workers: int = DEFAULT_WORKERS, out: IO[str] 
         out.flush()
         return name, deleted, why
 
-    with ThreadPoolExecutor(max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max(1, workers))
+    try:
         outcomes = list(pool.map(one, roster.names()))
+    except KeyboardInterrupt:  # those not started yet are not started; run clear again to go on
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown()
     outcomes.append((CLASS_SHARED_PREFIX, *_clear_one(for_shared(base))))
     for name, deleted, why in outcomes:
         result.deleted[name] = deleted

@@ -2,10 +2,11 @@
 
 One shared SageMaker endpoint by default, owned by the class's shared prefix (so no participant's clean-up
 ever matches it); the participants' Lambdas point at it. Participants are prepared in parallel threads:
-what AWS rate-limits account-wide (CreateRestApi, CreateDeployment) is paced by api_quotas, the rest
-overlaps. prepare_for builds only what is missing, so a second run after an interruption (Ctrl-C, a failed
-call) makes only the missing steps. The participants file is written before anything is built, and again
-with the participants' invoke URLs at the end.
+what AWS rate-limits account-wide (CreateRestApi, CreateDeployment) is paced by api_quotas as the account
+enforces it (paced_by_refusals: not at all where nothing is enforced), the rest overlaps. prepare_for
+builds only what is missing, so a second run after an interruption (Ctrl-C, a failed call) makes only
+the missing steps. The participants file is written before anything is built, and again with the
+participants' invoke URLs at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import api
+from ..api_quotas import paced_by_refusals
 from ..config import CLASS_DIR
 from ..connect import Connection
 from ..errors import WorkshopError
@@ -101,8 +103,21 @@ def prepare_class(
     """Build every participant's prerequisites for ``roster.from_step``; record the participants file.
 
     ``on_step(name, step)`` is called after each step of each participant (tests interrupt one with it).
-    A participant whose preparation fails does not stop the others; the result names them.
+    A participant whose preparation fails does not stop the others; the result names them. API Gateway's
+    quotas are paced as the account enforces them (api_quotas.paced_by_refusals).
     """
+    with paced_by_refusals():
+        return _prepare_class(roster, workers=workers, out=out, bars=bars, on_step=on_step)
+
+
+def _prepare_class(
+    roster: Roster,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    out: IO[str] | None = None,
+    bars: bool | None = None,
+    on_step: Callable[[str, Step], None] | None = None,
+) -> ClassPreparation:
     out = out or sys.stdout
     start = time.perf_counter()
     roster_file.save(roster)
@@ -138,10 +153,15 @@ def prepare_class(
         progress.finish(name, f"ready ({made} steps made)")
         return Outcome(name, made, time.perf_counter() - began)
 
+    pool = ThreadPoolExecutor(max(1, workers))
     try:
-        with contextlib.redirect_stdout(io.StringIO()), ThreadPoolExecutor(max(1, workers)) as pool:
+        with contextlib.redirect_stdout(io.StringIO()):
             result.outcomes = list(pool.map(one, conns))
+    except KeyboardInterrupt:  # those not started yet are not started; those under way finish their participant
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
+        pool.shutdown()
         progress.close()
     result.roster = record_invoke_urls(roster, base)
     result.seconds = time.perf_counter() - start

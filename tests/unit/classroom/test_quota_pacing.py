@@ -1,5 +1,6 @@
-"""api_quotas paces an operation once the account refused it, at the Retry-After it sent (AWS's interval at most);
-an account (or a local cloud) that refuses nothing is never paced: a class on the local cloud goes at once."""
+"""In a class (api_quotas.paced_by_refusals) an operation is paced once the account refused it, at the Retry-After it
+sent (AWS's interval at most); an account (or a local cloud) that refuses nothing is never paced: a class on the local
+cloud goes at once. Outside a class, every call is paced at AWS's documented interval, as before."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from workshop_lib import api_quotas, waiting
 
 @pytest.fixture
 def clock(monkeypatch) -> waiting.InstantClock:
+    """Instant time, no pacer learned yet, and the pacing of a class (learned from the account's refusals)."""
     fake = waiting.InstantClock()
     monkeypatch.setattr(waiting, "clock", fake)
     monkeypatch.setattr(api_quotas, "_pacers", {})
-    return fake
+    with api_quotas.paced_by_refusals():
+        yield fake
 
 
 def too_many(retry_after: str | None) -> ClientError:
@@ -125,3 +128,13 @@ def test_a_refusal_other_than_a_rate_limit_is_raised_and_paces_nothing(clock):
     with pytest.raises(ClientError, match="NotFoundException"):
         api_quotas.apigateway_call(conn, "create_deployment", what="x", restApiId="a")
     assert api_quotas.pacer(conn, "create_deployment") is None
+
+
+def test_outside_a_class_calls_are_paced_at_aws_interval_from_the_start(monkeypatch):
+    fake = waiting.InstantClock()
+    monkeypatch.setattr(waiting, "clock", fake)
+    monkeypatch.setitem(api_quotas.PACERS, "create_deployment", waiting.Pacer("CreateDeployment", 5.0))
+    conn = Conn(Gateway())
+    api_quotas.apigateway_call(conn, "create_deployment", what="x", restApiId="a")
+    api_quotas.apigateway_call(conn, "create_deployment", what="x", restApiId="a")
+    assert sum(fake.slept) == pytest.approx(5.0)  # never refused, paced all the same
