@@ -179,6 +179,15 @@ def read_participant(conn: Connection, new_code_sha: str, joined: str = "") -> _
     return _Reading(cells, request_id if cells["log"].ok else "")
 
 
+def _read_or_say_why(conn: Connection, new_code_sha: str, joined: str) -> _Reading:
+    """read_participant, or a row saying why it could not be read (one participant's refusal spares the board)."""
+    try:
+        return read_participant(conn, new_code_sha, joined)
+    except ClientError as exc:
+        why = Cell(False, f"could not read: {aws_code(exc)}")
+        return _Reading(dict.fromkeys(STEPS, why))
+
+
 def _diagnosis(conn: Connection) -> str:
     found = diagnose(conn=conn)
     if found.ok:
@@ -194,7 +203,7 @@ def read_board(roster: Roster, *, stuck_after: float = STUCK_AFTER_S, base: Conn
     seen = FirstSeen(roster.directory)
     sha = deploy.code_sha256(deploy.package(LAMBDA_SOURCE))
     with ThreadPoolExecutor(READERS) as pool:
-        read = pool.map(lambda n: read_participant(conns[n], sha, seen.joined_request(n)), conns)
+        read = pool.map(lambda n: _read_or_say_why(conns[n], sha, seen.joined_request(n)), conns)
         readings = dict(zip(conns, read, strict=True))
     now = datetime.now(UTC)
     board = Board(read_at=now)
