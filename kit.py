@@ -8,6 +8,7 @@
     python kit.py bench [NAME ...] [-- OPTIONS]   the benchmarks in bench/ (bench/*.py with a main()), or those named
     python kit.py notebooks --strip|--check   strip outputs and volatile metadata from notebooks/*.ipynb
     python kit.py up|down|status|env   the local cloud alone
+    python kit.py class prepare|status|reset|clear|plan   an instructor's class (docs/instructor.md)
     python kit.py clean      remove .venv, build/ and the local cloud's state
 
 On first use it creates .venv and installs the pinned dependencies of requirements.lock; it
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 MARKER = VENV / ".kit-installed"
-COMMANDS = ("workshop", "test", "lab", "bench", "notebooks", "up", "down", "status", "env", "clean", "setup")
+COMMANDS = ("workshop", "test", "lab", "bench", "notebooks", "up", "down", "status", "env", "clean", "setup", "class")
 INTERRUPTS_BEFORE_KILL = 3  # Ctrl-C reaches the child too; the kit waits for its clean-up, up to this many
 
 
@@ -155,6 +156,8 @@ def main(argv: list[str]) -> int:
         return run_benchmarks(py, rest)
     if command == "notebooks":
         return _run([py, ROOT / "tools" / "strip_notebooks.py", *rest])
+    if command == "class":
+        return _run([py, "-m", "workshop_lib.classroom", *rest])
     return _run([py, "-m", "workshop_lib", command, *rest])
 
 

@@ -144,6 +144,22 @@ class ResourceNames:
         return self._p(f"workshop-artifacts-{account_id}-{region}").lower()
 
     @property
+    def dashboard(self) -> str:
+        return self._p("Inference-Monitoring-Dashboard")
+
+    @property
+    def high_latency_alarm(self) -> str:
+        return self._p("High-Latency-Alarm")
+
+    @property
+    def error_alarm(self) -> str:
+        return self._p("Inference-Error-Alarm")
+
+    @property
+    def alarm_topic(self) -> str:
+        return self._p("inference-alarms")
+
+    @property
     def policy_names(self) -> dict[str, str]:
         """Inline policy name on the role, per template."""
         return {
@@ -152,6 +168,13 @@ class ResourceNames:
             "logs": "FunctionLogs",
             "put-metric-data": "PublishInferenceMetrics",
         }
+
+
+# --- An instructor's class (workshop_lib/classroom/, `python kit.py class ...`) -------------
+# The prefix of the class's shared resources (one SageMaker endpoint every participant's Lambda points at); no
+# participant may take it, so that no participant's clean-up ever matches the shared endpoint's tags.
+CLASS_SHARED_PREFIX = "class-shared"
+CLASS_DIR = KIT_ROOT / "build" / "class"  # the participants file and each participant's lines (git-ignored)
 
 
 def kit_tags(prefix: str) -> dict[str, str]:

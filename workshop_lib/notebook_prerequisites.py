@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -237,11 +238,18 @@ class Preparation:
         return f"<p>{head}</p>" + _html_table(self.to_frame())
 
 
-def prepare_for(notebook: str, *, conn: Connection | None = None, verbose: bool = True) -> Preparation:
+def prepare_for(
+    notebook: str,
+    *,
+    conn: Connection | None = None,
+    verbose: bool = True,
+    on_step: Callable[[Step], None] | None = None,
+) -> Preparation:
     """Build what ``notebook`` needs and is missing, with the earlier notebooks' calls in their order.
 
     Pieces that are there are left as they are, so calling it again does nothing. On the aws target
-    this creates billable resources (above all the SageMaker endpoint, which takes minutes).
+    this creates billable resources (above all the SageMaker endpoint, which takes minutes). ``on_step``
+    is called with each Step once it is done (an instructor's progress bars, workshop_lib/classroom/).
     """
     conn = conn or current()
     name = notebook_name(notebook)
@@ -265,6 +273,8 @@ def prepare_for(notebook: str, *, conn: Connection | None = None, verbose: bool 
                 fix=exc.fix,
             ) from exc
         steps.append(Step(piece.notebook, call, time.perf_counter() - start))
+        if on_step is not None:
+            on_step(steps[-1])
     after = prerequisites(name, conn=conn)
     check(after.ok, _("everything {notebook} needs is there").format(notebook=name), str(after))
     return Preparation(name, steps, after)
