@@ -144,22 +144,6 @@ class ResourceNames:
         return self._p(f"workshop-artifacts-{account_id}-{region}").lower()
 
     @property
-    def dashboard(self) -> str:
-        return self._p("Inference-Monitoring-Dashboard")
-
-    @property
-    def high_latency_alarm(self) -> str:
-        return self._p("High-Latency-Alarm")
-
-    @property
-    def error_alarm(self) -> str:
-        return self._p("Inference-Error-Alarm")
-
-    @property
-    def alarm_topic(self) -> str:
-        return self._p("inference-alarms")
-
-    @property
     def policy_names(self) -> dict[str, str]:
         """Inline policy name on the role, per template."""
         return {
