@@ -210,6 +210,19 @@ def test_moto_seam__update_endpoint_switches_the_config_through_process_producti
     assert described["ProductionVariants"][0]["VariantName"] == "AllTraffic"
 
 
+def test_moto_seam__an_endpoints_status_and_failure_reason_are_set_through_its_attributes(moto_conn, backends):
+    _endpoint(moto_conn)
+    assert backends.config_model("seam-config-2", REGION).name == "seam-model"
+    backends.set_endpoint_status("seam-ep", REGION, "Failed", "the reason")
+    described = moto_conn.client("sagemaker").describe_endpoint(EndpointName="seam-ep")
+    assert (described["EndpointStatus"], described.get("FailureReason")) == ("Failed", "the reason"), changed(
+        "FakeEndpoint.endpoint_status / failure_reason"
+    )
+    backends.set_endpoint_status("seam-ep", REGION, "InService", None)
+    described = moto_conn.client("sagemaker").describe_endpoint(EndpointName="seam-ep")
+    assert described["EndpointStatus"] == "InService" and "FailureReason" not in described
+
+
 def test_moto_seam__an_s3_object_is_read_as_bytes(moto_conn, backends):
     data = io.BytesIO()
     with tarfile.open(fileobj=data, mode="w:gz"):

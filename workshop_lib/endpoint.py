@@ -22,7 +22,8 @@ The model runs in AWS's scikit-learn inference image for the connection's region
 (``sklearn_image_uri``); the framework version is pinned to ``FRAMEWORK_VERSION``. On the local
 cloud the image is recorded but not pulled: the local runtime runs the artifact's script in-process
 (see workshop_lib/local/sagemaker/ for what it does not emulate: the container, instance
-types, autoscaling, the Creating/Updating states).
+types, autoscaling, the Creating/Updating states). Check a learner's own artifact before deploying it with
+``workshop_lib.check_artifact(path)`` (docs/bring-your-own-model.md).
 """
 
 from __future__ import annotations
@@ -247,10 +248,18 @@ def describe_endpoint(name: str | None = None, *, conn: Connection | None = None
     return EndpointInfo(**info)
 
 
-def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
-    """Wait (boto3's endpoint_in_service waiter) until the endpoint is InService."""
+def wait_for_endpoint(
+    name: str | None = None, *, config_name: str | None = None, conn: Connection | None = None
+) -> EndpointInfo:
+    """Wait (boto3's endpoint_in_service waiter) until the endpoint is InService, serving ``config_name`` if given.
+
+    A Failed endpoint ends the wait at once with a DeploymentError naming its FailureReason. So does an update that
+    failed: the endpoint is InService again but still serves its old config, and DescribeEndpoint's FailureReason
+    says why the new one did not deploy.
+    """
     conn = conn or current()
     name = name or conn.names.endpoint
+    logs = f"/aws/sagemaker/Endpoints/{name}"
     try:
         conn.client("sagemaker").get_waiter("endpoint_in_service").wait(
             EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
@@ -261,9 +270,18 @@ def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None
             f"the endpoint did not reach InService: status {info.status}"
             + (f", reason: {info.failure_reason}" if info.failure_reason else f" ({exc})"),
             resource=f"endpoint {name}",
-            fix=f"read the log group /aws/sagemaker/Endpoints/{name}; then delete_endpoint() and deploy() again",
+            fix=f"read the log group {logs}; check the artifact with wl.check_artifact(path); "
+            "then delete_endpoint() and deploy() again",
         ) from exc
-    return describe_endpoint(name, conn=conn)
+    info = describe_endpoint(name, conn=conn)
+    if config_name is not None and info.config_name != config_name:
+        raise DeploymentError(
+            f"the update to endpoint config {config_name} failed and the endpoint still serves "
+            f"{info.config_name}: {info.failure_reason or 'no reason given'}",
+            resource=f"endpoint {name}",
+            fix=f"read the log group {logs}; check the artifact with wl.check_artifact(path), then deploy() again",
+        )
+    return info
 
 
 def create_endpoint(
@@ -304,13 +322,21 @@ def update_endpoint(
     info = describe_endpoint(name, conn=conn)
     if info.status in _BUSY:
         info = wait_for_endpoint(name, conn=conn)
+    if info.status == "Failed":
+        raise DeploymentError(
+            f"the endpoint is Failed ({info.failure_reason or 'no reason given'}) and cannot be updated",
+            resource=f"endpoint {name}",
+            fix="delete_endpoint(), check the artifact with wl.check_artifact(path), then deploy() again",
+        )
     if info.config_name == config_name and info.in_service:
         return info
     try:
         sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
     except ClientError as exc:
         raise aws_error(exc, f"endpoint {name}") from exc
-    return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
+    if not wait:
+        return describe_endpoint(name, conn=conn)
+    return wait_for_endpoint(name, config_name=config_name, conn=conn)
 
 
 def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> EndpointInfo:

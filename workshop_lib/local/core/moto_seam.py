@@ -12,8 +12,8 @@ Internals used: ``moto.backends.get_backend``; the server app ``DomainDispatcher
 ``code_sha_256``, ``code_digest``, ``policy.statements``; STS ``assume_role`` and ``get_assumed_role_from_access_key``;
 IAM's user, role, group and policy lookups; Logs ``ensure_log_group``, ``ensure_log_stream``, ``put_log_events``;
 API Gateway ``apis`` (resources, methods, integrations, stages, deployments, ``binaryMediaTypes``), ``keys``,
-``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models`` and an endpoint's
-``_process_production_variants``; S3 ``get_object``.
+``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models``, an endpoint's
+``_process_production_variants``, ``endpoint_status`` and ``failure_reason``; S3 ``get_object``.
 """
 
 from __future__ import annotations
@@ -304,10 +304,14 @@ class MotoBackends:
     def endpoint_model(self, endpoint: EndpointRecord, region: str) -> ModelRecord:
         """The model of an endpoint's first production variant; raises LookupError naming what is missing
         (``endpoint config NAME`` or ``model NAME``)."""
+        return self.config_model(endpoint.config_name, region)
+
+    def config_model(self, config_name: str, region: str) -> ModelRecord:
+        """The model of an endpoint config's first production variant; raises LookupError as endpoint_model."""
         backend = self.backend("sagemaker", region)
-        config = backend.endpoint_configs.get(endpoint.config_name)
+        config = backend.endpoint_configs.get(config_name)
         if config is None or not config.production_variants:
-            raise LookupError(f"endpoint config {endpoint.config_name}")
+            raise LookupError(f"endpoint config {config_name}")
         variant = config.production_variants[0]
         model = backend._models.get(variant["ModelName"])
         if model is None:
@@ -329,6 +333,13 @@ class MotoBackends:
         endpoint, config = backend.endpoints[name], backend.endpoint_configs[config_name]
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.last_modified_time = utcnow()
+
+    def set_endpoint_status(self, name: str, region: str, status: str, failure_reason: str | None) -> None:
+        """Record an endpoint's status and FailureReason (DescribeEndpoint shows both; None drops the reason)."""
+        endpoint = self.backend("sagemaker", region).endpoints[name]
+        endpoint.endpoint_status = status
+        endpoint.failure_reason = failure_reason
         endpoint.last_modified_time = utcnow()
 
     # S3

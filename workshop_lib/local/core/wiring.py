@@ -13,7 +13,7 @@ from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.responses import LambdaInvokeApi
 from ..iam.enforcement import IamEnforcement
 from ..iam.simulation import IamSimulation
-from ..sagemaker.responses import SageMakerRuntimeService
+from ..sagemaker.responses import sagemaker_services
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher
 from .router import Router
@@ -29,7 +29,7 @@ def build_router(ctx: CloudContext) -> Router:
         IamSimulation(backends),
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane),
-        SageMakerRuntimeService(ctx, backends),
+        *sagemaker_services(ctx, backends, moto),
     ]
     guards = [IamEnforcement(ctx, backends)]
     return Router(ctx, moto, services, guards)
