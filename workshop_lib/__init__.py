@@ -8,6 +8,7 @@ wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
 """
 
 from .api import ApiInfo, TestResponse, create_rest_api, curl_command, delete_rest_api, invoke_url, send_test_request
+from .artifact_check import ArtifactCheckFailed, ArtifactReport, check_artifact
 from .cleanup import KitResource, cleanup, kit_resources
 from .connect import Connection, connect, current
 from .deploy import (
@@ -46,6 +47,8 @@ from .replay import ReplayReport, replay_unrecorded
 __all__ = [
     "SEED_COLUMNS",
     "ApiInfo",
+    "ArtifactCheckFailed",
+    "ArtifactReport",
     "Connection",
     "CredentialsError",
     "DeployResult",
@@ -66,6 +69,7 @@ __all__ = [
     "WorkshopError",
     "attach_policy",
     "check",
+    "check_artifact",
     "cleanup",
     "code_diff",
     "connect",
