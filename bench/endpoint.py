@@ -143,13 +143,14 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     sm.create_model("m", "arn:aws:iam::123456789012:role/r", container, None, None, None)
     variant = {"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}
     sm.create_endpoint_config("c", [variant], None, None, None, None)
-    sm.create_endpoint("e", "c", [])
     credential = f"Credential={LOCAL_ADMIN_ACCESS_KEY}/20250101/{REGION}/sagemaker/aws4_request"
     headers = {
         "Content-Type": "application/json",
         "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=content-type;host, Signature=0",
     }
     client = Client(app)
+    create = {**headers, "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SageMaker.CreateEndpoint"}
+    client.post("/", data=json.dumps({"EndpointName": "e", "EndpointConfigName": "c"}), headers=create)  # deploys
     call = lambda: client.post("/endpoints/e/invocations", data=BODY, headers=headers).data  # noqa: E731
     assert json.loads(call())["result"] == "positive"
     _time(call, 200)

@@ -210,3 +210,25 @@ def test_jsonify__is_flasks_compact_sorted_ascii_with_a_newline_and_http_dates()
     assert jsonify({"b": "\u00e9", "a": [1, None], "t": moment}) == (
         b'{"a":[1,null],"b":"\\u00e9","t":"Mon, 06 May 2024 07:08:09 GMT"}\n'
     )
+
+
+# --- Where the local cloud deliberately differs from the container ------------------------------------------
+def test_model_fn_runs_once_per_load_where_the_container_runs_it_once_per_worker(tmp_path: Path):
+    script = "CALLS = []\ndef model_fn(d):\n    CALLS.append(d)\n    return len(CALLS)\n"
+    script += "def predict_fn(data, model):\n    return [model, len(CALLS)]\n"
+    loaded = _load(tmp_path, {"code/inference.py": script})
+    for _ in range(3):
+        assert _call(loaded, b"[]")[0].body == b"[1, 1]"
+
+
+def test_an_npy_body_is_read_without_pickles_where_the_container_would_unpickle_it(tmp_path: Path):
+    import numpy as np
+
+    loaded = _load(tmp_path, {"code/inference.py": "def model_fn(d):\n    return None\n"
+                              "def predict_fn(data, model):\n    return data\n"})  # fmt: skip
+    numbers, objects = io.BytesIO(), io.BytesIO()
+    np.save(numbers, np.array([1.5, 2.5]))
+    np.save(objects, np.array([{"a": 1}], dtype=object))
+    assert _call(loaded, numbers.getvalue(), content_type="application/x-npy")[0].body == b"[1.5, 2.5]"
+    outcome, logged = _call(loaded, objects.getvalue(), content_type="application/x-npy")
+    assert outcome.status == 500 and "allow_pickle=False" in logged[0]
