@@ -11,8 +11,9 @@ Contract. JSON in: ``{"text": "..."}`` or a list of such objects. JSON out: ``{"
 "score": probability}`` or a list of them, in the same order. A request the model cannot serve gets
 the status sagemaker-containers uses for it (the scikit-learn image's defaults would answer 500):
 415 for a content type other than JSON, 406 for an Accept other than JSON, 400 for a body that is
-not the contract above (each with a JSON ``{"error", "message"}`` body). Any other exception propagates, and the container answers
-500; InvokeEndpoint then gives ``ModelError`` with that original status.
+not the contract above (each with a JSON ``{"error", "message"}`` body). Any other exception
+propagates, and the container answers 500; InvokeEndpoint then gives ``ModelError`` with that
+original status.
 
 The fitted model travels as ``model.json`` (vocabulary, idf weights, coefficients: plain numbers),
 not as a pickle: pickles made with this kit's scikit-learn 1.9 and numpy 2 do not load in the

@@ -168,6 +168,6 @@ def invoke(
                 prediction = fns["predict_fn"](data, loaded.model)  # type: ignore[misc]
                 result = fns["output_fn"](prediction, accept)  # type: ignore[misc]
             return to_http(result, environ)
-    except Exception:  # noqa: BLE001 - the worker answers 500 and logs the traceback
+    except (Exception, SystemExit):  # noqa: BLE001 - the worker answers 500 and logs the traceback
         log(traceback.format_exc())
         return server_error()
