@@ -8,7 +8,8 @@ same status and body, and the same content type (through InvokeEndpoint for a su
 type InvokeEndpoint does not carry, through the local runtime's container code in this process).
 
 Cost: the oracle's environment is built once under build/sagemaker-sklearn-oracle (about a minute and 90 MB from
-PyPI); then the containers start side by side (a pip install and a gunicorn each), about 10-15 s on two idle cores.
+PyPI); then the containers start side by side (a pip install and a gunicorn each): the module adds about 15 s
+to a test run (measured on this 2-core machine while busy).
 Skipped, with the reason, when no Python 3.9 is found or PyPI cannot be reached.
 """
 
