@@ -3,8 +3,10 @@
 
     python kit.py workshop   run every workshop notebook on the local cloud (the main job)
     python kit.py test       lint, then the whole test suite
-    python kit.py lab        JupyterLab on the notebooks, with the local cloud running
-    python kit.py bench      every benchmark in bench/
+    python kit.py lab        JupyterLab on your copy of the notebooks, with the local cloud
+                             (python kit.py lab --help: --port N, --no-browser, --reset, ...)
+    python kit.py bench [NAME ...] [-- OPTIONS]   the benchmarks in bench/ (bench/*.py with a main()), or those named
+    python kit.py notebooks --strip|--check   strip outputs and volatile metadata from notebooks/*.ipynb
     python kit.py up|down|status|env   the local cloud alone
     python kit.py clean      remove .venv, build/ and the local cloud's state
 
@@ -14,9 +16,13 @@ reinstalls when requirements.lock changes.
 
 from __future__ import annotations
 
+import argparse
+import ast
 import hashlib
+import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +31,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 MARKER = VENV / ".kit-installed"
+COMMANDS = ("workshop", "test", "lab", "bench", "notebooks", "up", "down", "status", "env", "clean", "setup")
+INTERRUPTS_BEFORE_KILL = 3  # Ctrl-C reaches the child too; the kit waits for its clean-up, up to this many
 
 
 def venv_python() -> Path:
@@ -32,7 +40,33 @@ def venv_python() -> Path:
 
 
 def _run(cmd: list[str | os.PathLike[str]], **kwargs: object) -> int:
-    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+    """Run a child to its end. Ctrl-C reaches it as well (same process group), so the kit waits while it
+    cleans up (the lab and the workshop stop the local cloud they started) instead of killing it."""
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+    forwarded = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n) and os.name != "nt"]
+    saved = {number: signal.signal(number, lambda number, frame: proc.send_signal(number)) for number in forwarded}
+    interrupts = 0
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                interrupts += 1
+                if interrupts >= INTERRUPTS_BEFORE_KILL:
+                    proc.kill()
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def lab_options(argv: list[str]) -> argparse.Namespace:
+    """Parse `lab`'s options before the venv exists: workshop_lib/lab_cli.py is stdlib only, loaded by path
+    (importing the package would import boto3). Exits after --help, or naming a bad option."""
+    spec = importlib.util.spec_from_file_location("_kit_lab_cli", ROOT / "workshop_lib" / "lab_cli.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse(argv)
 
 
 def ensure_venv() -> Path:
@@ -60,12 +94,49 @@ def ensure_venv() -> Path:
     return py
 
 
+def benchmarks() -> list[Path]:
+    """The benchmark scripts: bench/*.py that define a top-level main() (helpers and baselines do not)."""
+    def defines_main(script: Path) -> bool:
+        tree = ast.parse(script.read_bytes(), filename=str(script))
+        return any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body)
+
+    return [s for s in sorted((ROOT / "bench").glob("*.py")) if defines_main(s)]
+
+
+def run_benchmarks(py: Path, args: list[str]) -> int:
+    """Run the benchmarks named in args (all when none is), each in its own interpreter.
+
+    args: NAME ... [-- OPTION ...]; the options after `--` go to every benchmark run. Returns 0 when every one
+    passed, else 1 after naming those that failed (2 for a name that is no benchmark).
+    """
+    known = {s.stem: s for s in benchmarks()}
+    cut = args.index("--") if "--" in args else len(args)
+    names = [a.removesuffix(".py").removeprefix("bench/") for a in args[:cut]]
+    options = args[cut + 1 :]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"kit: no benchmark named {', '.join(unknown)}; the benchmarks are: {', '.join(known)}")
+        return 2
+    failed = []
+    for name in names or list(known):
+        print(f"\n=== bench/{name}.py", flush=True)
+        if _run([py, known[name], *options]) != 0:
+            failed.append(name)
+    print(f"\nkit: these benchmarks failed: {', '.join(failed)}" if failed else "\nkit: every benchmark passed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     rest = argv[1:]
     if command in ("help", "-h", "--help"):
         print(__doc__)
         return 0
+    if command not in COMMANDS:
+        print(f"{__doc__}\nkit: unknown command {command!r}", file=sys.stderr)
+        return 2
+    if command == "lab":
+        lab_options(rest)  # answers --help and refuses a bad option before anything is installed
     if command == "clean":
         for path in (VENV, ROOT / "build", ROOT / ".workshop"):
             shutil.rmtree(path, ignore_errors=True)
@@ -77,10 +148,13 @@ def main(argv: list[str]) -> int:
         lint = _run([py, "-m", "ruff", "check", "."])
         if lint != 0:
             return lint
-        return _run([py, "-m", "pytest", *rest])
+        # Two workers (pytest-xdist, one module per worker: --dist loadscope) keep the suite near 5 minutes on 2 cores.
+        workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "2"]
+        return _run([py, "-m", "pytest", *workers, *rest])
     if command == "bench":
-        scripts = sorted((ROOT / "bench").glob("*.py"))
-        return max((_run([py, s, *rest]) for s in scripts), default=0)
+        return run_benchmarks(py, rest)
+    if command == "notebooks":
+        return _run([py, ROOT / "tools" / "strip_notebooks.py", *rest])
     return _run([py, "-m", "workshop_lib", command, *rest])
 
 

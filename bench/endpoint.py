@@ -125,6 +125,9 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     A second router is built in this process over moto's in-process backends, given the same endpoint
     directly through the backends, and called with werkzeug's test client: no socket, no HTTP parsing.
     """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
     from moto.backends import get_backend
     from werkzeug.test import Client
 
@@ -143,15 +146,17 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     sm.create_model("m", "arn:aws:iam::123456789012:role/r", container, None, None, None)
     variant = {"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}
     sm.create_endpoint_config("c", [variant], None, None, None, None)
-    credential = f"Credential={LOCAL_ADMIN_ACCESS_KEY}/20250101/{REGION}/sagemaker/aws4_request"
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=content-type;host, Signature=0",
-    }
     client = Client(app)
-    create = {**headers, "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SageMaker.CreateEndpoint"}
-    client.post("/", data=json.dumps({"EndpointName": "e", "EndpointConfigName": "c"}), headers=create)  # deploys
-    call = lambda: client.post("/endpoints/e/invocations", data=BODY, headers=headers).data  # noqa: E731
+    signer = SigV4Auth(Credentials(LOCAL_ADMIN_ACCESS_KEY, ctx.admin_secret_key), "sagemaker", REGION)
+
+    def post(path: str, body: bytes | str, headers: dict[str, str]) -> bytes:  # signed as the admin: the router checks
+        request = AWSRequest("POST", f"http://localhost{path}", data=body, headers=headers)
+        signer.add_auth(request)
+        return client.post(path, data=body, headers=dict(request.headers.items())).data
+
+    create = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SageMaker.CreateEndpoint"}
+    post("/", json.dumps({"EndpointName": "e", "EndpointConfigName": "c"}).encode(), create)  # deploys the model
+    call = lambda: post("/endpoints/e/invocations", BODY, {"Content-Type": "application/json"})  # noqa: E731
     assert json.loads(call())["result"] == "positive"
     _time(call, 200)
     try:

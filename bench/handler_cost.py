@@ -3,7 +3,7 @@
     .venv/bin/python bench/handler_cost.py [--requests 50] [--imports 9]
 
 Both handlers run in-process against moto (no network): lambda_function.py (the kit) and
-bench/seed_lambda_function.py (the seed's code, verbatim). AWS calls are counted with botocore event
+bench/baselines/seed_lambda_function.py (the seed's code, verbatim). AWS calls are counted with botocore event
 hooks on each module's own clients: ``provide-client-params`` (API calls by operation, even those a
 Stubber answers) and ``before-send`` (HTTP attempts, so retries would show). The goal for a good
 request is exactly one InvokeEndpoint and one PutItem, nothing else. Import time is measured in a fresh
@@ -32,7 +32,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT = ROOT / "lambda_function.py"
-SEED = ROOT / "bench" / "seed_lambda_function.py"
+SEED = ROOT / "bench" / "baselines" / "seed_lambda_function.py"
 ENV = {
     "ENDPOINT_NAME": "ml-endpoint",
     "DYNAMODB_TABLE": "InferenceMetadata",

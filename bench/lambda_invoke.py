@@ -39,7 +39,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY
+from workshop_lib.config import LOCAL_ADMIN_ACCESS_KEY
 from workshop_lib.deploy import package
 from workshop_lib.local import lifecycle
 
@@ -54,10 +54,9 @@ def handler(event, context):
 EVENT = {"input": {"text": "Hello AI!"}}
 
 
-def _client(endpoint: str, service: str = "lambda"):
-    session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY, region_name=REGION
-    )
+def _client(endpoint: str, secret: str, service: str = "lambda"):
+    """A client as the local admin (``secret``: its secret key, new at every start, from the state)."""
+    session = boto3.Session(aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY, aws_secret_access_key=secret, region_name=REGION)
     return session.client(service, endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
 
 
@@ -74,8 +73,8 @@ def _invoke(lam, name: str) -> dict:
     return resp
 
 
-def _load(endpoint: str, name: str, seconds: float, start_at: float, out: mp.Queue) -> None:
-    lam = _client(endpoint)
+def _load(endpoint: str, secret: str, name: str, seconds: float, start_at: float, out: mp.Queue) -> None:
+    lam = _client(endpoint, secret)
     _invoke(lam, name)
     while time.time() < start_at:
         time.sleep(0.001)
@@ -86,11 +85,12 @@ def _load(endpoint: str, name: str, seconds: float, start_at: float, out: mp.Que
     out.put(count)
 
 
-def _throughput(endpoint: str, name: str, concurrency: int, seconds: float) -> float:
+def _throughput(endpoint: str, secret: str, name: str, concurrency: int, seconds: float) -> float:
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
     start_at = time.time() + 3.0  # every client process up and warm before the clock starts
-    procs = [ctx.Process(target=_load, args=(endpoint, name, seconds, start_at, out)) for _ in range(concurrency)]
+    load_args = (endpoint, secret, name, seconds, start_at, out)
+    procs = [ctx.Process(target=_load, args=load_args) for _ in range(concurrency)]
     for proc in procs:
         proc.start()
     total = sum(out.get(timeout=120) for _ in procs)
@@ -146,7 +146,7 @@ def _boto3_floor(count: int) -> float:
     """boto3 lambda.invoke against a server (another process) that answers at once: the client's own cost."""
     server = subprocess.Popen([sys.executable, "-c", CANNED_SERVER], stdout=subprocess.PIPE, text=True)
     try:
-        lam = _client(f"http://127.0.0.1:{int(server.stdout.readline())}")
+        lam = _client(f"http://127.0.0.1:{int(server.stdout.readline())}", "any")  # the canned server checks none
         return _pct(_timed(lambda: lam.invoke(FunctionName="f", Payload=b"{}")["Payload"].read(), count), 0.5)
     finally:
         server.kill()
@@ -204,7 +204,8 @@ def main() -> None:
     state, _ = lifecycle.start(region=REGION, directory=directory)
     try:
         endpoint = state.endpoint_url
-        lam, iam, logs = _client(endpoint), _client(endpoint, "iam"), _client(endpoint, "logs")
+        secret = state.admin_secret_key
+        lam, iam, logs = _client(endpoint, secret), _client(endpoint, secret, "iam"), _client(endpoint, secret, "logs")
         trust = {
             "Version": "2012-10-17",
             "Statement": [
@@ -248,8 +249,8 @@ def main() -> None:
             json.dumps(module.handler(json.loads(payload), context)).encode()
             local.append((time.perf_counter() - began) * 1000)
 
-        tput1 = _throughput(endpoint, name, 1, args.seconds)
-        tput4 = _throughput(endpoint, name, 4, args.seconds)
+        tput1 = _throughput(endpoint, secret, name, 1, args.seconds)
+        tput4 = _throughput(endpoint, secret, name, 4, args.seconds)
         boto3_floor = _boto3_floor(args.warm)
         edge_floor = _edge_floor(state.port, args.warm)
         plane_p50 = _plane_in_process(args.warm)

@@ -36,12 +36,22 @@ from .errors import (
     ResourceConflict,
     ResourceNotFound,
     StepFailed,
+    WaitTimeout,
     WorkshopError,
 )
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
 from .logs import recent_log_lines, request_log_lines
-from .metadata import SEED_COLUMNS, create_metadata_table, delete_metadata_table, describe_table, query_inferences
+from .metadata import (
+    SEED_COLUMNS,
+    create_metadata_table,
+    delete_metadata_table,
+    describe_table,
+    inference_record,
+    query_inferences,
+)
 from .notebook import check, record
+from .notebook_prerequisites import Preparation, Prerequisites, check_prerequisites, prepare_for, prerequisites
+from .recording import Observed, send_until_recorded, send_until_refused
 from .replay import ReplayReport, replay_unrecorded
 
 __all__ = [
@@ -60,16 +70,21 @@ __all__ = [
     "KitResource",
     "LocalCloudError",
     "NotConnectedError",
+    "Observed",
     "PolicyError",
+    "Preparation",
+    "Prerequisites",
     "ReplayReport",
     "ResourceConflict",
     "ResourceNotFound",
     "StepFailed",
     "TestResponse",
+    "WaitTimeout",
     "WorkshopError",
     "attach_policy",
     "check",
     "check_artifact",
+    "check_prerequisites",
     "cleanup",
     "code_diff",
     "connect",
@@ -91,10 +106,13 @@ __all__ = [
     "detach_policy",
     "diagnose",
     "ensure_execution_role",
+    "inference_record",
     "invoke_endpoint",
     "invoke_url",
     "kit_resources",
     "package",
+    "prepare_for",
+    "prerequisites",
     "query_inferences",
     "recent_log_lines",
     "record",
@@ -103,6 +121,8 @@ __all__ = [
     "request_log_lines",
     "role_policies",
     "send_test_request",
+    "send_until_recorded",
+    "send_until_refused",
     "set_env_vars",
     "train_model",
     "use_existing_endpoint",

@@ -9,29 +9,46 @@ already right, and deploys again only when something changed.
 The invoke URL is ``https://{api}.execute-api.{region}.amazonaws.com/prod/inference`` on AWS and
 ``{local cloud URL}/restapis/{api}/prod/_user_request_/inference`` on the local cloud; the same
 ``curl`` command works against both.
+
+AWS's timing: CreateRestApi, CreateDeployment and DeleteRestApi are rate-limited per account
+(api_quotas.py paces and retries them); a stage just deployed, or a function whose permission was just
+added, answers 5xx for a few seconds, which send_test_request() retries (api_request.py, re-exported here).
 """
 
 from __future__ import annotations
 
 import json
-import shlex
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
+from .api_quotas import apigateway_call
+from .api_request import SEED_PAYLOAD, STAGE_WAIT_S, TestResponse, curl_command, send_test_request
 from .connect import Connection, current
-from .errors import InvalidInput, LocalCloudError, ResourceConflict, ResourceNotFound, aws_code, aws_error
+from .errors import (
+    ResourceConflict,
+    ResourceNotFound,
+    aws_code,
+    aws_error,
+)
+
+__all__ = [
+    "SEED_PAYLOAD",
+    "STAGE_WAIT_S",
+    "ApiInfo",
+    "TestResponse",
+    "create_rest_api",
+    "curl_command",
+    "delete_api_by_id",
+    "delete_rest_api",
+    "invoke_url",
+    "send_test_request",
+]
 
 RESOURCE_PART = "inference"
 RESOURCE_PATH = f"/{RESOURCE_PART}"
 HTTP_METHOD = "POST"
-SEED_PAYLOAD: dict[str, Any] = {"input": {"text": "Hello AI!"}}
-_DELETE_RETRY_S = 60.0  # DeleteRestApi is limited to one call every 30 s per account on AWS
 
 
 @dataclass(frozen=True)
@@ -45,33 +62,6 @@ class ApiInfo:
     function_arn: str
     resource_id: str
     changed: bool  # True when this call created or changed something (and deployed the stage again)
-
-
-@dataclass(frozen=True)
-class TestResponse:
-    """What send_test_request() got back."""
-
-    __test__ = False  # not a pytest test class
-
-    status: int
-    headers: dict[str, str]
-    body: Any  # the parsed JSON document, else the text (bytes when it is not UTF-8)
-    elapsed_ms: float  # round trip, from sending the request to the last byte of the answer
-    raw: bytes = field(default=b"", repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def header(self, name: str) -> str | None:
-        """A response header, whatever the case of its name."""
-        wanted = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
-
-    @property
-    def request_id(self) -> str | None:
-        """API Gateway's request id (``x-amzn-RequestId``), the one its logs show."""
-        return self.header("x-amzn-RequestId")
 
 
 # --- Helpers -----------------------------------------------------------------------------------------
@@ -187,7 +177,10 @@ def _ensure_api(conn: Connection) -> tuple[str, bool]:
     api = _the_api(conn)
     if api is not None:
         return api["id"], False
-    api = conn.client("apigateway").create_rest_api(
+    api = apigateway_call(
+        conn,
+        "create_rest_api",
+        what=f"REST API {conn.names.api}",
         name=conn.names.api,
         description="Inference API of the inference-metadata workshop (POST /inference -> Lambda)",
         endpointConfiguration={"types": ["REGIONAL"]},
@@ -269,8 +262,13 @@ def create_rest_api(function: str | None = None, conn: Connection | None = None)
         changed = api_created or resource_created or method_put or integration_put
         _grant_invoke(conn, function_arn, api_id)
         if changed or not _stage_exists(conn, api_id, stage):
-            conn.client("apigateway").create_deployment(
-                restApiId=api_id, stageName=stage, description="deployed by create_rest_api()"
+            apigateway_call(
+                conn,
+                "create_deployment",
+                what=f"stage {stage} of REST API {name}",
+                restApiId=api_id,
+                stageName=stage,
+                description="deployed by create_rest_api()",
             )
             changed = True
     except ClientError as exc:
@@ -304,23 +302,20 @@ def delete_rest_api(conn: Connection | None = None) -> bool:
     Returns False when there was nothing to delete.
     """
     conn = conn or current()
-    apigw = conn.client("apigateway")
     apis = _kit_apis(conn)
     for api in apis:
         _revoke_invoke(conn, api["id"])
-        deadline = time.monotonic() + _DELETE_RETRY_S
-        while True:
-            try:
-                apigw.delete_rest_api(restApiId=api["id"])
-                break
-            except ClientError as exc:
-                if aws_code(exc) == "NotFoundException":
-                    break
-                if aws_code(exc) == "TooManyRequestsException" and time.monotonic() < deadline:
-                    time.sleep(5)
-                    continue
-                raise aws_error(exc, f"REST API {api['name']} ({api['id']})") from exc
+        delete_api_by_id(conn, api["id"], api["name"])
     return bool(apis)
+
+
+def delete_api_by_id(conn: Connection, api_id: str, name: str) -> None:
+    """DeleteRestApi within AWS's rate limit (one call per 30 s per account); done when it is gone already."""
+    try:
+        apigateway_call(conn, "delete_rest_api", what=f"REST API {name} ({api_id})", restApiId=api_id)
+    except ClientError as exc:
+        if aws_code(exc) != "NotFoundException":
+            raise aws_error(exc, f"REST API {name} ({api_id})") from exc
 
 
 def _revoke_invoke(conn: Connection, api_id: str) -> None:
@@ -339,96 +334,3 @@ def _revoke_invoke(conn: Connection, api_id: str) -> None:
     except ClientError as exc:
         if aws_code(exc) != "ResourceNotFoundException":
             raise aws_error(exc, f"function {function_arn}") from exc
-
-
-# --- Testing the API like the workshop does ---------------------------------------------------------
-
-
-def _payload_bytes(payload: Any) -> bytes:
-    if isinstance(payload, bytes):
-        return payload
-    if isinstance(payload, str):
-        return payload.encode("utf-8")
-    try:
-        return json.dumps(payload).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(
-            f"the payload cannot be sent as JSON: {exc}",
-            resource="payload",
-            fix='pass a dict such as {"input": {"text": "Hello AI!"}}, a JSON string, or bytes',
-        ) from exc
-
-
-def _check_url(url: str) -> str:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(
-            f"{url!r} is not an http(s) URL",
-            resource="url",
-            fix="use invoke_url() (or ApiInfo.invoke_url from create_rest_api())",
-        )
-    return url
-
-
-def curl_command(url: str, payload: Any = None) -> str:
-    """The workshop's curl command for ``url`` (POSIX shell quoting: macOS, Linux, Git Bash, WSL)."""
-    data = _payload_bytes(SEED_PAYLOAD if payload is None else payload).decode("utf-8")
-    return f'curl -X POST -H "Content-Type: application/json" -d {shlex.quote(data)} {shlex.quote(_check_url(url))}'
-
-
-def _parse_body(raw: bytes, content_type: str) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
-    if "json" in content_type.lower() or text[:1] in ("{", "["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass  # not JSON after all: the text is the body
-    return text
-
-
-def send_test_request(
-    url: str, payload: Any = None, *, headers: dict[str, str] | None = None, timeout: float = 35
-) -> TestResponse:
-    """POST ``payload`` (default: the workshop's ``{"input": {"text": "Hello AI!"}}``) to ``url`` as JSON.
-
-    Returns the status, headers, parsed body and round-trip time; an HTTP error status is a response,
-    not an exception. ``timeout`` (seconds) is longer than API Gateway's own 29 s limit by default.
-    """
-    _check_url(url)
-    data = _payload_bytes(SEED_PAYLOAD if payload is None else payload)
-    request = urllib.request.Request(url, data=data, method="POST")
-    request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    host = urlsplit(url).hostname or ""
-    local = host in ("127.0.0.1", "localhost", "::1")
-    # No HTTP proxy for the local cloud (a proxy set in the environment cannot reach this machine's loopback).
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if local else urllib.request.build_opener()
-    start = time.perf_counter()
-    try:
-        with opener.open(request, timeout=timeout) as resp:
-            status, resp_headers, raw = resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as err:
-        status, resp_headers, raw = err.code, err.headers, err.read()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if local:
-            raise LocalCloudError(
-                f"nothing answers at {url}: {reason}",
-                resource=url,
-                fix="start the local cloud (`python -m workshop_lib up`), then take the URL from invoke_url()",
-            ) from exc
-        raise ResourceNotFound(
-            f"no answer from {url}: {reason}",
-            resource=url,
-            fix="check the URL (API id, region, stage) with invoke_url(), and your network connection",
-        ) from exc
-    elapsed_ms = (time.perf_counter() - start) * 1000
-    header_map: dict[str, str] = {}
-    for name, value in resp_headers.items():
-        header_map[name] = f"{header_map[name]}, {value}" if name in header_map else value
-    body = _parse_body(raw, resp_headers.get("Content-Type", ""))
-    return TestResponse(status, header_map, body, elapsed_ms, raw)

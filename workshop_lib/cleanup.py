@@ -3,6 +3,13 @@
 A resource is the kit's when it carries the tag ``workshop-kit=inference-metadata`` and its
 ``workshop-participant`` tag equals the connection's prefix (no such tag when there is no prefix).
 Resources of other projects, and of other participants in a shared account, are never touched.
+
+AWS's timing: a deleted endpoint is Deleting and a deleted table DELETING for a while, still listed
+with their tags, so each deletion waits (waiting.poll) until its resource is gone; a resource that
+vanishes while it is being listed is skipped; DeleteRestApi goes through API Gateway's rate limit
+(api_quotas.py). The log groups that Lambda and SageMaker create for the kit's function and endpoint
+are deleted with them, and found on their own when their function or endpoint is gone already: log
+lines still on their way create a deleted group again, so cleanup() lists again until nothing is left.
 """
 
 from __future__ import annotations
@@ -13,9 +20,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import waiting
 from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
-from .errors import aws_code, aws_error
+from .errors import DENIED_CODES, aws_code, aws_error
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,17 @@ _GONE_CODES = frozenset(
 )
 
 
+def _tags_or_gone(read: Callable[[], Any]) -> Any:
+    """``read()`` (a tag or describe call), or None when the resource vanished while it was being listed, or
+    when this identity may not read it (another participant's or project's resource: not the kit's to delete)."""
+    try:
+        return read()
+    except ClientError as exc:
+        if aws_code(exc) in _GONE_CODES or aws_code(exc) in DENIED_CODES:
+            return None
+        raise
+
+
 def _ignore_missing(call: Callable[[], Any], resource: str) -> Callable[[], None]:
     """``call`` as a deletion that is done when the resource is gone already."""
 
@@ -54,23 +73,23 @@ def _ignore_missing(call: Callable[[], Any], resource: str) -> Callable[[], None
 
 
 def _apis(conn: Connection) -> Iterator[KitResource]:
+    from .api import delete_api_by_id
+
     apigw = conn.client("apigateway")
     for page in apigw.get_paginator("get_rest_apis").paginate():
         for api in page["items"]:
             if _ours(conn, api.get("tags", {})):
                 name = f"{api['name']} ({api['id']})"
-                yield KitResource(
-                    "API Gateway REST API",
-                    name,
-                    _ignore_missing(lambda i=api["id"]: apigw.delete_rest_api(restApiId=i), f"REST API {name}"),
-                )
+                delete = lambda i=api["id"], n=api["name"]: delete_api_by_id(conn, i, n)  # noqa: E731
+                yield KitResource("API Gateway REST API", name, delete)
 
 
 def _functions(conn: Connection) -> Iterator[KitResource]:
     lam, logs = conn.client("lambda"), conn.client("logs")
     for page in lam.get_paginator("list_functions").paginate():
         for fn in page["Functions"]:
-            if _ours(conn, lam.list_tags(Resource=fn["FunctionArn"]).get("Tags", {})):
+            tags = _tags_or_gone(lambda f=fn: lam.list_tags(Resource=f["FunctionArn"]))
+            if tags is not None and _ours(conn, tags.get("Tags", {})):
                 name = fn["FunctionName"]
 
                 def delete(name: str = name) -> None:
@@ -82,9 +101,17 @@ def _functions(conn: Connection) -> Iterator[KitResource]:
 
 
 def _sagemaker(conn: Connection) -> Iterator[KitResource]:
+    from .endpoint import delete_endpoint_log_group, wait_endpoint_gone
+
     sm = conn.client("sagemaker")
+
+    def delete_endpoint(name: str) -> None:
+        _ignore_missing(lambda: sm.delete_endpoint(EndpointName=name), f"SageMaker endpoint {name}")()
+        wait_endpoint_gone(name, conn)  # Deleting, and still listed with its tags, for a while
+        delete_endpoint_log_group(name, conn)
+
     kinds = [
-        ("SageMaker endpoint", "list_endpoints", "Endpoints", "EndpointName", "EndpointArn", "delete_endpoint"),
+        ("SageMaker endpoint (and its log group)", "list_endpoints", "Endpoints", "EndpointName", "EndpointArn", None),
         (
             "SageMaker endpoint config",
             "list_endpoint_configs",
@@ -98,25 +125,38 @@ def _sagemaker(conn: Connection) -> Iterator[KitResource]:
     for kind, lister, key, name_key, arn_key, deleter in kinds:
         for page in sm.get_paginator(lister).paginate():
             for res in page[key]:
-                if _ours(conn, tag_dict(sm.list_tags(ResourceArn=res[arn_key]).get("Tags"))):
-                    name = res[name_key]
-                    yield KitResource(
-                        kind,
-                        name,
-                        _ignore_missing(
-                            lambda d=deleter, k=name_key, n=name: getattr(sm, d)(**{k: n}), f"{kind} {name}"
-                        ),
-                    )
+                tags = _tags_or_gone(lambda r=res, a=arn_key: sm.list_tags(ResourceArn=r[a]))
+                if tags is None or not _ours(conn, tag_dict(tags.get("Tags"))):
+                    continue
+                name = res[name_key]
+                if deleter is None:
+                    yield KitResource(kind, name, lambda n=name: delete_endpoint(n))
+                    continue
+                call = lambda d=deleter, k=name_key, n=name: getattr(sm, d)(**{k: n})  # noqa: E731
+                yield KitResource(kind, name, _ignore_missing(call, f"{kind} {name}"))
 
 
 def _tables(conn: Connection) -> Iterator[KitResource]:
+    from .metadata import wait_table_gone
+
     ddb = conn.client("dynamodb")
+
+    def delete(name: str) -> None:
+        try:
+            ddb.delete_table(TableName=name)
+        except ClientError as exc:  # gone, or DELETING already (ResourceInUseException): wait for it below
+            if aws_code(exc) not in ("ResourceNotFoundException", "ResourceInUseException"):
+                raise aws_error(exc, f"table {name}") from exc
+        wait_table_gone(conn, name)  # DELETING, and still listed with its tags, for a while
+
     for page in ddb.get_paginator("list_tables").paginate():
         for name in page["TableNames"]:
-            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-            if _ours(conn, tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))):
-                delete = _ignore_missing(lambda n=name: ddb.delete_table(TableName=n), f"table {name}")
-                yield KitResource("DynamoDB table", name, delete)
+            table = _tags_or_gone(lambda n=name: ddb.describe_table(TableName=n))
+            tags = table and _tags_or_gone(
+                lambda t=table: ddb.list_tags_of_resource(ResourceArn=t["Table"]["TableArn"])
+            )
+            if tags is not None and _ours(conn, tag_dict(tags.get("Tags"))):
+                yield KitResource("DynamoDB table", name, lambda n=name: delete(n))
 
 
 def _roles(conn: Connection) -> Iterator[KitResource]:
@@ -125,7 +165,8 @@ def _roles(conn: Connection) -> Iterator[KitResource]:
     iam = conn.client("iam")
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
-            if _ours(conn, tag_dict(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags"))):
+            tags = _tags_or_gone(lambda r=role: iam.list_role_tags(RoleName=r["RoleName"]))
+            if tags is not None and _ours(conn, tag_dict(tags.get("Tags"))):
                 yield KitResource(
                     "IAM role (and its policies)",
                     role["RoleName"],
@@ -156,8 +197,34 @@ def _buckets(conn: Connection) -> Iterator[KitResource]:
             yield KitResource("S3 bucket (and its objects)", name, _ignore_missing(delete, f"bucket {name}"))
 
 
+def _orphan_log_groups(conn: Connection) -> Iterator[KitResource]:
+    """The log groups of the kit's function and endpoint, when the function or endpoint itself is gone.
+
+    Lambda and SageMaker create them (untagged) on first use; their names are the kit's names. The
+    group of an endpoint the learner brought (``existing_endpoint``) is not the kit's.
+    """
+    logs = conn.client("logs")
+    owners = {f"/aws/lambda/{conn.names.function}": ("lambda", conn.names.function)}
+    if not conn.names.existing_endpoint:
+        owners[f"/aws/sagemaker/Endpoints/{conn.names.endpoint}"] = ("sagemaker", conn.names.endpoint)
+    for group, (service, owner) in owners.items():
+        found = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
+        if not any(g["logGroupName"] == group for g in found) or _owner_exists(conn, service, owner):
+            continue
+        delete = _ignore_missing(lambda g=group: logs.delete_log_group(logGroupName=g), f"log group {group}")
+        yield KitResource("CloudWatch log group", group, delete)
+
+
+def _owner_exists(conn: Connection, service: str, name: str) -> bool:
+    if service == "lambda":
+        read = lambda: conn.client("lambda").get_function_configuration(FunctionName=name)  # noqa: E731
+    else:
+        read = lambda: conn.client("sagemaker").describe_endpoint(EndpointName=name)  # noqa: E731
+    return _tags_or_gone(read) is not None
+
+
 # In deletion order: what calls a resource goes before it (API -> Lambda -> endpoint -> ...).
-_FINDERS = (_apis, _functions, _sagemaker, _tables, _roles, _buckets)
+_FINDERS = (_apis, _functions, _sagemaker, _tables, _roles, _buckets, _orphan_log_groups)
 
 
 def kit_resources(conn: Connection | None = None) -> list[KitResource]:
@@ -166,11 +233,36 @@ def kit_resources(conn: Connection | None = None) -> list[KitResource]:
     return [res for finder in _FINDERS for res in finder(conn)]
 
 
+CLEANUP_WAIT_S = 600.0  # log lines still on their way can bring a deleted log group back for a while
+
+
 def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[KitResource]:
-    """Delete every resource the kit created for this participant (none when ``dry_run``); return them."""
+    """Delete every resource the kit created for this participant (none when ``dry_run``); return them.
+
+    Deletes, then lists again, until a listing finds nothing: the function's last log lines reach
+    CloudWatch Logs a while after its last invocation and create its log group again if it was deleted
+    meanwhile, so a later pass deletes that group again (waiting.poll, with backoff, up to CLEANUP_WAIT_S).
+    """
     conn = conn or current()
     found = kit_resources(conn)
-    if not dry_run:
-        for res in found:
+    if dry_run:
+        return found
+    deleted: list[KitResource] = []
+
+    def delete_pass() -> list[KitResource] | waiting.NotYet:
+        left = kit_resources(conn) if deleted else found
+        if not left:
+            return deleted
+        for res in left:
             res.delete()
-    return found
+        deleted.extend(left)
+        return waiting.NotYet(f"deleted {', '.join(r.name for r in left)}; listing again")
+
+    return waiting.poll(
+        delete_pass,
+        what="every resource the kit created to be gone",
+        timeout=CLEANUP_WAIT_S,
+        fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
+        # The passes span the deletions' own waits, and then late log lines bringing a log group back.
+        rule=f"{waiting.ENDPOINT_DELETE}+{waiting.TABLE_STATUS}+{waiting.LOG_DELIVERY}",
+    )

@@ -15,10 +15,16 @@ ENV_REGION = "WORKSHOP_REGION"  # overrides the region for both targets
 ENV_PREFIX = "WORKSHOP_PREFIX"  # participant prefix, so several people can share an account
 # An existing SageMaker endpoint to use instead of the kit's own (not the Lambda's ENDPOINT_NAME).
 ENV_WORKSHOP_ENDPOINT = "WORKSHOP_ENDPOINT"
+ENV_AWS_REGION = "AWS_REGION"  # AWS's own: the region, before AWS_DEFAULT_REGION (boto3 reads only the latter)
+ENV_INSTANCE_TYPE = "WORKSHOP_INSTANCE_TYPE"  # the endpoint's instance type (default DEFAULT_INSTANCE_TYPE)
+ENV_WAIT_LOG = "WORKSHOP_WAIT_LOG"  # a file each wait is appended to (what, AWS rule, seconds): for bench/
+ENV_CALL_LOG = "WORKSHOP_CALL_LOG"  # a file each AWS call is appended to (service, operation, names): for tests/
 ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state (default .workshop/)
 # Read by the local cloud's Lambda workers (workshop_lib/local/awslambda/):
 ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
 ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
+ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the learner's working copy of the notebooks (default my-notebooks/)
+ENV_LAMBDA_CREDENTIALS_TTL = "WORKSHOP_LAMBDA_CREDENTIALS_TTL"  # seconds a worker's role credentials last (6 h)
 
 # --- Environment variables the inference Lambda reads (the seed's names) ------------------
 LAMBDA_ENV_ENDPOINT = "ENDPOINT_NAME"
@@ -28,6 +34,7 @@ LAMBDA_ENV_TABLE = "DYNAMODB_TABLE"
 TARGETS = ("local", "aws")
 DEFAULT_TARGET = "local"
 DEFAULT_REGION = "us-east-1"
+DEFAULT_INSTANCE_TYPE = "ml.t2.medium"  # the smallest real-time instance the scikit-learn image runs on
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 POLICIES_DIR = KIT_ROOT / "policies"
@@ -42,9 +49,9 @@ TAG_PARTICIPANT = "workshop-participant"
 # --- The local cloud ----------------------------------------------------------------------
 LOCAL_HOST = "127.0.0.1"
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
-# The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only.
+# The local admin identity (the one notebooks use). Not a real AWS key: the local cloud only. Its secret key is
+# new at every start of the local cloud and kept in the state file (`python -m workshop_lib env` prints it).
 LOCAL_ADMIN_ACCESS_KEY = "AKIAWORKSHOPADMIN001"
-LOCAL_ADMIN_SECRET_KEY = "local-admin-secret-key-for-the-workshop-cloud"
 STATE_FILE_NAME = "local-cloud.json"
 
 
@@ -53,12 +60,20 @@ def state_dir() -> Path:
     return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
 
 
+def lab_dir() -> Path:
+    """Folder of the learner's working copy of the notebooks, which `kit.py lab` opens (git-ignored)."""
+    return Path(os.environ.get(ENV_LAB_DIR) or KIT_ROOT / "my-notebooks")
+
+
 @dataclass(frozen=True)
 class ResourceNames:
     """The workshop's resource names; the defaults are the seed's, a prefix keeps participants apart."""
 
     prefix: str = ""
     existing_endpoint: str = ""  # the learner's own endpoint (section 6), used instead of the kit's
+    # IAM roles and S3 buckets are global: their names carry the region, so a run in a second region
+    # does not take over the first one's (the other resources are regional already).
+    region: str = DEFAULT_REGION
 
     def _p(self, name: str) -> str:
         return f"{self.prefix}-{name}" if self.prefix else name
@@ -77,7 +92,7 @@ class ResourceNames:
 
     @property
     def role(self) -> str:
-        return self._p("ml-inference-lambda-role")
+        return self._p(f"ml-inference-lambda-role-{self.region}")
 
     @property
     def endpoint(self) -> str:
@@ -93,7 +108,7 @@ class ResourceNames:
 
     @property
     def sagemaker_role(self) -> str:
-        return self._p("ml-sagemaker-execution-role")
+        return self._p(f"ml-sagemaker-execution-role-{self.region}")
 
     @property
     def api(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -22,12 +23,12 @@ from . import naming
 from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
+    ENV_AWS_REGION,
+    ENV_CALL_LOG,
     ENV_PREFIX,
     ENV_REGION,
     ENV_TARGET,
     ENV_WORKSHOP_ENDPOINT,
-    LOCAL_ADMIN_ACCESS_KEY,
-    LOCAL_ADMIN_SECRET_KEY,
     ResourceNames,
     kit_tags,
 )
@@ -67,9 +68,11 @@ class Connection:
         """A boto3 client for ``service`` on this target (created once, then reused)."""
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session.client(
-                    service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG
-                )
+                client = self.session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+                call_log = os.environ.get(ENV_CALL_LOG)
+                if call_log:
+                    client.meta.events.register("before-parameter-build", _CallRecorder(call_log))
+                self._clients[service] = client
             return self._clients[service]
 
     def with_prefix(self, prefix: str) -> Connection:
@@ -77,7 +80,7 @@ class Connection:
 
         The existing endpoint named at connect() (if any) is kept. The new connection is not made current.
         """
-        names = ResourceNames(naming.participant_prefix(prefix), self.names.existing_endpoint)
+        names = dataclasses.replace(self.names, prefix=naming.participant_prefix(prefix))
         return dataclasses.replace(self, names=names)
 
     def invoke_url(self, api_id: str, stage: str, path: str) -> str:
@@ -103,10 +106,11 @@ class Connection:
         """Standard AWS variables that point the AWS CLI or another SDK at this target."""
         env = {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         if self.endpoint_url:
+            creds = self.session.get_credentials().get_frozen_credentials()  # the local admin's, from the state file
             env |= {
                 "AWS_ENDPOINT_URL": self.endpoint_url,
-                "AWS_ACCESS_KEY_ID": LOCAL_ADMIN_ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN_SECRET_KEY,
+                "AWS_ACCESS_KEY_ID": creds.access_key,
+                "AWS_SECRET_ACCESS_KEY": creds.secret_key,
             }
         return env
 
@@ -137,6 +141,24 @@ class Connection:
             "prefix": self.prefix or "(none)",
             "endpoint": self.endpoint_url or f"AWS public endpoints in {self.region}",
         }
+
+
+class _CallRecorder:
+    """Appends each call a client makes (service, operation, its string parameters) to a file, as JSON lines.
+
+    On when $WORKSHOP_CALL_LOG names a file: the test of policies/learner/ reads it to check that the
+    learner's policy allows every call the workshop makes.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        names = {k: v for k, v in params.items() if isinstance(v, str) and len(v) < 2048}
+        line = {"service": model.service_model.service_name, "operation": model.name, "params": names}
+        with self._lock, open(self.path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(line) + "\n")
 
 
 _current: Connection | None = None
@@ -182,37 +204,40 @@ def connect(
 ) -> Connection:
     """Connect to the local cloud (starting it when needed) or to a real AWS account.
 
-    ``target``, ``region`` and ``prefix`` default to $WORKSHOP_TARGET, $WORKSHOP_REGION and
-    $WORKSHOP_PREFIX, then to "local", the profile's region (or us-east-1) and no prefix. On the aws
-    target the standard credential chain is used (environment, ``profile`` or $AWS_PROFILE, SSO,
-    instance roles), and the identity is checked with STS GetCallerIdentity. ``endpoint`` (or
-    $WORKSHOP_ENDPOINT) names an existing SageMaker endpoint, for instance the one built in section 6,
-    to use instead of the kit's own. The new connection becomes the current one (``current()``, what
-    every operation uses without ``conn=``) unless ``make_current=False``.
+    Each argument left out or empty ("", what a notebook's parameters cell holds by default) comes from
+    the environment: ``target`` from $WORKSHOP_TARGET, else "local"; ``region`` from $WORKSHOP_REGION,
+    else on the aws target the boto3 session's region (AWS_REGION, AWS_DEFAULT_REGION, the profile's
+    region), else us-east-1; ``prefix`` from $WORKSHOP_PREFIX, else none; ``endpoint`` from
+    $WORKSHOP_ENDPOINT, else the kit's own. On the aws target the standard credential chain is used
+    (environment, ``profile`` or $AWS_PROFILE, SSO, instance roles), and the identity is checked with
+    STS GetCallerIdentity. ``endpoint`` names an existing SageMaker endpoint, for instance the one
+    built in section 6, to use instead of the kit's own. The new connection becomes the current one
+    (``current()``, what every operation uses without ``conn=``) unless ``make_current=False``.
     """
     global _current
     target = naming.target(target or os.environ.get(ENV_TARGET) or DEFAULT_TARGET)
-    prefix = naming.participant_prefix(prefix if prefix is not None else os.environ.get(ENV_PREFIX, ""))
-    existing = naming.endpoint_name(
-        (endpoint if endpoint is not None else os.environ.get(ENV_WORKSHOP_ENDPOINT, "")).strip()
-    )
-    names = ResourceNames(prefix, existing)
+    prefix = naming.participant_prefix(prefix or os.environ.get(ENV_PREFIX, ""))
+    existing = naming.endpoint_name((endpoint or os.environ.get(ENV_WORKSHOP_ENDPOINT, "")).strip())
     region = region or os.environ.get(ENV_REGION) or None
     if region is not None:
         naming.region(region)
-    conn = _connect_local(region, names) if target == "local" else _connect_aws(region, names, profile)
+    if target == "local":
+        conn = _connect_local(region, prefix, existing)
+    else:
+        conn = _connect_aws(region, prefix, existing, profile)
     if make_current:
         _current = conn
     return conn
 
 
-def _connect_local(region: str | None, names: ResourceNames) -> Connection:
+def _connect_local(region: str | None, prefix: str, existing: str) -> Connection:
     from .local import lifecycle
 
     state, _ = lifecycle.start(region=region or DEFAULT_REGION)
+    names = ResourceNames(prefix, existing, state.region)
     session = boto3.Session(
-        aws_access_key_id=LOCAL_ADMIN_ACCESS_KEY,
-        aws_secret_access_key=LOCAL_ADMIN_SECRET_KEY,
+        aws_access_key_id=state.admin_access_key,
+        aws_secret_access_key=state.admin_secret_key,  # new at every start of the local cloud
         region_name=state.region,
     )
     conn = Connection(
@@ -228,15 +253,17 @@ def _connect_local(region: str | None, names: ResourceNames) -> Connection:
     return conn
 
 
-def _connect_aws(region: str | None, names: ResourceNames, profile: str | None) -> Connection:
+def _connect_aws(region: str | None, prefix: str, existing: str, profile: str | None) -> Connection:
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
         raise CredentialsError(
             str(exc), resource=f"profile {profile}", fix="run `aws configure list-profiles` to see your profiles"
         ) from exc
-    region = naming.region(session.region_name or DEFAULT_REGION)
+    # The standard chain: AWS_REGION, then the session's own (AWS_DEFAULT_REGION, the profile's region).
+    region = naming.region(region or os.environ.get(ENV_AWS_REGION) or session.region_name or DEFAULT_REGION)
     session = boto3.Session(profile_name=profile, region_name=region)
+    names = ResourceNames(prefix, existing, region)
     if session.get_credentials() is None:
         raise CredentialsError(
             "no AWS credentials found for the aws target",

@@ -6,7 +6,6 @@ import base64
 import difflib
 import hashlib
 import io
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -14,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
-from . import naming
+from . import naming, waiting
 from .config import LAMBDA_SOURCE
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error
 
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
@@ -142,22 +141,69 @@ def _role_arn(conn: Connection, role: str) -> str:
         raise aws_error(exc, f"role {role_name}") from exc
 
 
+LAMBDA_WAIT_S = 600.0  # Pending -> Active, InProgress -> Successful: seconds usually, minutes at worst
+NEW_ROLE_WAIT_S = 120.0  # a new IAM role reaches Lambda within seconds
+
+
 def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
+    """Poll the function's configuration until it is Active (``waiter`` "function_active_v2") or until its
+    last update is done ("function_updated_v2"), as boto3's waiters of those names do; its configuration."""
+    field_name, done = ("State", "Active") if waiter == "function_active_v2" else ("LastUpdateStatus", "Successful")
+
+    def observe() -> dict[str, Any] | waiting.NotYet:
+        cfg = _function(conn, name)
+        if cfg is None:
+            raise _not_found(name)
+        status = cfg.get(field_name)
+        if status == done:
+            return cfg
+        if status == "Failed":
+            reason = cfg.get("LastUpdateStatusReason") or cfg.get("StateReason")
+            raise DeploymentError(
+                f"function {name!r} did not become ready: State={cfg.get('State')}, "
+                f"LastUpdateStatus={cfg.get('LastUpdateStatus')}, reason={reason}",
+                resource=f"function {name}",
+                fix="read the reason above; fix the code or configuration and deploy again",
+            )
+        return waiting.NotYet(f"{field_name} {status}")
+
+    return waiting.poll(
+        observe,
+        what=f"function {name} to be {done}",
+        timeout=LAMBDA_WAIT_S,
+        fix="look at the function in the Lambda console; deploy again",
+        rule=waiting.LAMBDA_UPDATE,
+    )
+
+
+def _create_function(conn: Connection, name: str, zip_bytes: bytes, settings: dict[str, Any]) -> None:
+    """CreateFunction, made again while the role is too new for Lambda to assume it."""
+    role = naming.role_name_of(settings["Role"])
     try:
-        conn.client("lambda").get_waiter(waiter).wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
-    except WaiterError as exc:
-        cfg = _function(conn, name) or {}
-        reason = cfg.get("LastUpdateStatusReason") or cfg.get("StateReason")
-        raise DeploymentError(
-            f"function {name!r} did not become ready: State={cfg.get('State')}, "
-            f"LastUpdateStatus={cfg.get('LastUpdateStatus')}, reason={reason}",
-            resource=f"function {name}",
-            fix="read the reason above; fix the code or configuration and deploy again",
+        waiting.call_with_retry(
+            lambda: conn.client("lambda").create_function(
+                FunctionName=name,
+                Code={"ZipFile": zip_bytes},
+                Publish=False,
+                Tags=conn.tags,
+                Description="Inference Lambda of the inference-metadata workshop",
+                **settings,
+            ),
+            what=f"role {role} to be usable by Lambda (a new role takes seconds)",
+            timeout=NEW_ROLE_WAIT_S,
+            fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
+            rule=waiting.IAM_NEW_ROLE,
+            # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
+            retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),
+        )
+    except ClientError as exc:
+        raise aws_error(
+            exc,
+            f"function {name}",
+            message=f"could not create function {name!r}: {exc}",
+            fix="check the role, runtime and handler above",
+            kind=DeploymentError,
         ) from exc
-    cfg = _function(conn, name)
-    if cfg is None:
-        raise _not_found(name)
-    return cfg
 
 
 def deploy_lambda(
@@ -186,29 +232,7 @@ def deploy_lambda(
     settings = {"Role": role_arn, "Handler": handler, "Runtime": runtime, "Timeout": timeout, "MemorySize": memory}
     existing = _function(conn, name)
     if existing is None:
-        for attempt in range(8):
-            try:
-                lam.create_function(
-                    FunctionName=name,
-                    Code={"ZipFile": zip_bytes},
-                    Publish=False,
-                    Tags=conn.tags,
-                    Description="Inference Lambda of the inference-metadata workshop",
-                    **settings,
-                )
-                break
-            except ClientError as exc:
-                # A new IAM role takes a few seconds to reach Lambda on real AWS.
-                if "cannot be assumed" in aws_message(exc) and attempt < 7:
-                    time.sleep(2 + 2 * attempt)
-                    continue
-                raise aws_error(
-                    exc,
-                    f"function {name}",
-                    message=f"could not create function {name!r}: {exc}",
-                    fix="check the role, runtime and handler above",
-                    kind=DeploymentError,
-                ) from exc
+        _create_function(conn, name, zip_bytes, settings)
         cfg = _wait(conn, "function_active_v2", name)
         return DeployResult(name, cfg["FunctionArn"], cfg["CodeSha256"], None, True, True, cfg)
 

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from .config import LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE
 from .connect import Connection, current
 from .errors import aws_code, aws_error
+from .logs import filter_events
 
 LOG_ERROR_MARKERS = ("ERROR", "AccessDenied", "Traceback", "Task timed out", "Runtime.", "not authorized")
 
@@ -179,16 +180,13 @@ def _check_permission(conn: Connection, role_arn: str, action: str, resource: st
 
 
 def _log_errors(conn: Connection, function: str, since_minutes: float) -> list[str]:
-    logs = conn.client("logs")
     start = int((time.time() - since_minutes * 60) * 1000)
     lines: list[str] = []
     try:
-        for page in logs.get_paginator("filter_log_events").paginate(
-            logGroupName=f"/aws/lambda/{function}", startTime=start, PaginationConfig={"MaxItems": 2000}
-        ):
-            lines += [
-                e["message"].rstrip() for e in page["events"] if any(m in e["message"] for m in LOG_ERROR_MARKERS)
-            ]
+        events = filter_events(
+            conn, f"/aws/lambda/{function}", startTime=start, PaginationConfig={"MaxItems": 2000}
+        )  # a read refused by FilterLogEvents' rate limit is made again
+        lines += [e["message"].rstrip() for e in events if any(m in e["message"] for m in LOG_ERROR_MARKERS)]
     except ClientError as exc:
         if aws_code(exc) != "ResourceNotFoundException":
             raise aws_error(exc, f"log group /aws/lambda/{function}") from exc

@@ -22,31 +22,39 @@ The model runs in AWS's scikit-learn inference image for the connection's region
 (``sklearn_image_uri``); the framework version is pinned to ``FRAMEWORK_VERSION``. On the local
 cloud the image is recorded but not pulled: the local runtime runs the artifact's script in-process
 (see workshop_lib/local/sagemaker/ for what it does not emulate: the container, instance
-types, autoscaling, the Creating/Updating states). Check a learner's own artifact before deploying it with
-``workshop_lib.check_artifact(path)`` (docs/bring-your-own-model.md).
+types, autoscaling). The endpoint's status and the waits for it are in endpoint_status.py. Check a learner's own
+artifact before deploying it with ``workshop_lib.check_artifact(path)`` (docs/bring-your-own-model.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
+from . import waiting
 from .artifact_bucket import ensure_bucket, upload_artifact
-from .config import tag_dict, tag_list
+from .config import DEFAULT_INSTANCE_TYPE, tag_dict, tag_list
 from .connect import Connection, current
+from .endpoint_invoke import invoke
+from .endpoint_quota import check_endpoint_quota, instance_type, quota_fix
+from .endpoint_status import (
+    BUSY,
+    EndpointInfo,
+    delete_endpoint_log_group,
+    describe,
+    describe_endpoint,
+    not_found,
+    wait_endpoint_gone,
+    wait_for_endpoint,
+)
 from .errors import (
     DeploymentError,
     InvalidInput,
     ResourceConflict,
-    ResourceNotFound,
-    WorkshopError,
     aws_code,
     aws_error,
     aws_message,
@@ -66,6 +74,7 @@ __all__ = [
     "create_endpoint_config",
     "create_model",
     "delete_endpoint",
+    "delete_endpoint_log_group",
     "deploy",
     "describe_endpoint",
     "ensure_bucket",
@@ -76,56 +85,16 @@ __all__ = [
     "update_endpoint",
     "upload_artifact",
     "use_existing_endpoint",
+    "wait_endpoint_gone",
     "wait_for_endpoint",
 ]
 
-DEFAULT_INSTANCE_TYPE = "ml.t2.medium"  # the smallest real-time instance the scikit-learn image runs on
 VARIANT_NAME = "AllTraffic"
-WAIT_DELAY_S = 15  # between DescribeEndpoint polls (AWS takes minutes; the local cloud is InService at once)
-WAIT_MAX_ATTEMPTS = 120  # 30 minutes
 ROLE_PROPAGATION_S = 90  # a new IAM role takes a few seconds before SageMaker can assume it
-_BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed")
-
-
-@dataclass(frozen=True)
-class EndpointInfo:
-    """What a notebook needs to know about an endpoint."""
-
-    name: str
-    arn: str
-    status: str
-    config_name: str
-    variant: str | None = None
-    model_name: str | None = None
-    model_data_url: str | None = None
-    image: str | None = None
-    failure_reason: str | None = None
-
-    @property
-    def in_service(self) -> bool:
-        return self.status == "InService"
-
-
-def _not_found(exc: ClientError) -> bool:
-    """SageMaker's "not found": a ValidationException whose message says it could not find the resource."""
-    return aws_code(exc) in ("ValidationException", "ResourceNotFound") and "could not find" in aws_message(exc).lower()
 
 
 def _suffix(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
-
-
-_KINDS = {"ModelName": "model", "EndpointConfigName": "endpoint config", "EndpointName": "endpoint"}
-
-
-def _describe(call: Any, **kwargs: str) -> dict[str, Any] | None:
-    """A SageMaker Describe* call's answer, or None when the resource does not exist."""
-    try:
-        return call(**kwargs)
-    except ClientError as exc:
-        if _not_found(exc):
-            return None
-        raise aws_error(exc, " ".join(f"{_KINDS.get(k, k)} {v}" for k, v in kwargs.items())) from exc
 
 
 def create_model(
@@ -140,7 +109,7 @@ def create_model(
         raise InvalidInput(
             f"{model_data_url!r} is not an s3:// URL", resource=f"model {name}", fix="use upload_artifact()"
         )
-    existing = _describe(sm.describe_model, ModelName=name)
+    existing = describe(sm.describe_model, ModelName=name)
     if existing is not None:
         primary = existing.get("PrimaryContainer", {})
         if primary.get("ModelDataUrl") != model_data_url or primary.get("Image") != image:
@@ -157,18 +126,21 @@ def create_model(
         "ModelDataUrl": model_data_url,
         "Environment": {**CONTAINER_ENVIRONMENT, "SAGEMAKER_REGION": conn.region},
     }
-    deadline = time.monotonic() + ROLE_PROPAGATION_S
-    while True:
-        try:
-            sm.create_model(
+    try:
+        waiting.call_with_retry(
+            lambda: sm.create_model(
                 ModelName=name, ExecutionRoleArn=role_arn, PrimaryContainer=container, Tags=tag_list(conn.tags)
-            )
-            return name
-        except ClientError as exc:
-            if "assume" in aws_message(exc).lower() and time.monotonic() < deadline:
-                time.sleep(5)  # a role created seconds ago is not yet visible to SageMaker
-                continue
-            raise aws_error(exc, f"model {name}") from exc
+            ),
+            what=f"role {role_arn.rsplit('/', 1)[-1]} to be usable by SageMaker (a new role takes seconds)",
+            timeout=ROLE_PROPAGATION_S,
+            fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
+            rule=waiting.IAM_NEW_ROLE,
+            # SageMaker's "Could not assume role ..." while a role created seconds ago propagates.
+            retry_if=waiting.refused_with("assume", "the role cannot be assumed by SageMaker yet"),
+        )
+    except ClientError as exc:
+        raise aws_error(exc, f"model {name}") from exc
+    return name
 
 
 def create_endpoint_config(
@@ -181,8 +153,9 @@ def create_endpoint_config(
     """Create an endpoint config serving ``model_name`` on one instance; return its name."""
     conn = conn or current()
     sm = conn.client("sagemaker")
+    instance_type = _instance_type(instance_type)
     name = name or f"{conn.names.endpoint_config}-{_suffix(model_name, instance_type)}"
-    existing = _describe(sm.describe_endpoint_config, EndpointConfigName=name)
+    existing = describe(sm.describe_endpoint_config, EndpointConfigName=name)
     if existing is not None:
         variants = existing.get("ProductionVariants", [])
         if (
@@ -215,75 +188,6 @@ def create_endpoint_config(
     return name
 
 
-def describe_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
-    """The endpoint's status and what it serves (config, model, artifact, image when readable)."""
-    conn = conn or current()
-    sm = conn.client("sagemaker")
-    name = name or conn.names.endpoint
-    desc = _describe(sm.describe_endpoint, EndpointName=name)
-    if desc is None:
-        raise ResourceNotFound(
-            f"the endpoint does not exist in {conn.region} (account {conn.account_id})",
-            resource=f"endpoint {name}",
-            fix="deploy it with workshop_lib.endpoint.deploy(), or check the name and region in the SageMaker console",
-        )
-    info: dict[str, Any] = {
-        "name": name,
-        "arn": desc["EndpointArn"],
-        "status": desc["EndpointStatus"],
-        "config_name": desc["EndpointConfigName"],
-        "failure_reason": desc.get("FailureReason"),
-    }
-    try:  # best effort: the config or model may be gone (AWS keeps serving) or not readable by this identity
-        config = _describe(sm.describe_endpoint_config, EndpointConfigName=info["config_name"]) or {}
-        variant = (config.get("ProductionVariants") or [{}])[0]
-        info["variant"] = variant.get("VariantName")
-        info["model_name"] = variant.get("ModelName")
-        if info["model_name"]:
-            primary = (_describe(sm.describe_model, ModelName=info["model_name"]) or {}).get("PrimaryContainer", {})
-            info["model_data_url"] = primary.get("ModelDataUrl")
-            info["image"] = primary.get("Image")
-    except WorkshopError:
-        pass
-    return EndpointInfo(**info)
-
-
-def wait_for_endpoint(
-    name: str | None = None, *, config_name: str | None = None, conn: Connection | None = None
-) -> EndpointInfo:
-    """Wait (boto3's endpoint_in_service waiter) until the endpoint is InService, serving ``config_name`` if given.
-
-    A Failed endpoint ends the wait at once with a DeploymentError naming its FailureReason. So does an update that
-    failed: the endpoint is InService again but still serves its old config, and DescribeEndpoint's FailureReason
-    says why the new one did not deploy.
-    """
-    conn = conn or current()
-    name = name or conn.names.endpoint
-    logs = f"/aws/sagemaker/Endpoints/{name}"
-    try:
-        conn.client("sagemaker").get_waiter("endpoint_in_service").wait(
-            EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
-        )
-    except WaiterError as exc:
-        info = describe_endpoint(name, conn=conn)
-        raise DeploymentError(
-            f"the endpoint did not reach InService: status {info.status}"
-            + (f", reason: {info.failure_reason}" if info.failure_reason else f" ({exc})"),
-            resource=f"endpoint {name}",
-            fix=f"read the log group {logs}; check the artifact with wl.check_artifact(path); "
-            "then delete_endpoint() and deploy() again",
-        ) from exc
-    info = describe_endpoint(name, conn=conn)
-    if config_name is not None and info.config_name != config_name:
-        raise DeploymentError(
-            f"the update to endpoint config {config_name} failed and the endpoint still serves "
-            f"{info.config_name}: {info.failure_reason or 'no reason given'}",
-            resource=f"endpoint {name}",
-            fix=f"read the log group {logs}; check the artifact with wl.check_artifact(path), then deploy() again",
-        )
-    return info
-
-
 def create_endpoint(
     config_name: str, *, name: str | None = None, wait: bool = True, conn: Connection | None = None
 ) -> EndpointInfo:
@@ -291,11 +195,13 @@ def create_endpoint(
     conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
-    existing = _describe(sm.describe_endpoint, EndpointName=name)
+    existing = describe(sm.describe_endpoint, EndpointName=name)
     if existing is None:
         try:
             sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tag_list(conn.tags))
         except ClientError as exc:
+            if aws_code(exc) == "ResourceLimitExceeded":
+                raise _limit_exceeded(exc, conn, name, config_name) from exc
             raise aws_error(exc, f"endpoint {name}") from exc
     elif existing["EndpointConfigName"] != config_name:
         raise ResourceConflict(
@@ -312,6 +218,17 @@ def create_endpoint(
     return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
 
 
+def _limit_exceeded(exc: ClientError, conn: Connection, name: str, config_name: str) -> DeploymentError:
+    config = describe(conn.client("sagemaker").describe_endpoint_config, EndpointConfigName=config_name) or {}
+    instance = (config.get("ProductionVariants") or [{}])[0].get("InstanceType", DEFAULT_INSTANCE_TYPE)
+    return DeploymentError(
+        f"CreateEndpoint failed: ResourceLimitExceeded: {aws_message(exc)}",
+        resource=f"endpoint {name}",
+        fix=quota_fix(instance, conn.region),
+        aws_code="ResourceLimitExceeded",
+    )
+
+
 def update_endpoint(
     config_name: str, *, name: str | None = None, wait: bool = True, conn: Connection | None = None
 ) -> EndpointInfo:
@@ -320,7 +237,7 @@ def update_endpoint(
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     info = describe_endpoint(name, conn=conn)
-    if info.status in _BUSY:
+    if info.status in BUSY:
         info = wait_for_endpoint(name, conn=conn)
     if info.status == "Failed":
         raise DeploymentError(
@@ -357,6 +274,9 @@ def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> Endpo
     return info
 
 
+_instance_type = instance_type  # the parameter of the same name hides the function in deploy()
+
+
 def _default_artifact() -> Path:
     from .model import build_artifact, train
 
@@ -367,59 +287,30 @@ def deploy(
     artifact: Path | str | None = None,
     *,
     name: str | None = None,
-    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    instance_type: str | None = None,
     wait: bool = True,
     conn: Connection | None = None,
 ) -> EndpointInfo:
     """Serve an artifact on the endpoint: create it, or update it when it serves another model.
 
-    ``artifact`` defaults to a freshly trained model (a few seconds). Running deploy() again with
-    the same artifact changes nothing.
+    ``artifact`` defaults to a freshly trained model (a few seconds). ``instance_type`` defaults to
+    $WORKSHOP_INSTANCE_TYPE, else ml.t2.medium; before anything is created, the account's endpoint
+    quota for it is checked (Service Quotas, when this identity may read it). Running deploy() again
+    with the same artifact changes nothing.
     """
     conn = conn or current()
     name = name or conn.names.endpoint
+    instance_type = _instance_type(instance_type)
+    check_endpoint_quota(instance_type, conn)
     path = Path(artifact) if artifact is not None else _default_artifact()
     url = upload_artifact(path, conn)
     role_arn = ensure_sagemaker_role(conn)
     model_name = create_model(url, role_arn=role_arn, conn=conn)
     config_name = create_endpoint_config(model_name, instance_type=instance_type, conn=conn)
-    existing = _describe(conn.client("sagemaker").describe_endpoint, EndpointName=name)
+    existing = describe(conn.client("sagemaker").describe_endpoint, EndpointName=name)
     if existing is None or existing["EndpointConfigName"] == config_name:
         return create_endpoint(config_name, name=name, wait=wait, conn=conn)
     return update_endpoint(config_name, name=name, wait=wait, conn=conn)
-
-
-def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = None) -> Any:
-    """Send a JSON payload (``{"text": ...}`` or a list of them) to the endpoint; return its JSON answer."""
-    conn = conn or current()
-    name = name or conn.names.endpoint
-    try:
-        resp = conn.client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=name, ContentType="application/json", Accept="application/json", Body=json.dumps(payload)
-        )
-    except ClientError as exc:
-        if aws_code(exc) == "ValidationError" and "not found" in aws_message(exc):
-            raise ResourceNotFound(
-                aws_message(exc),
-                resource=f"endpoint {name}",
-                fix="deploy() it, or use_existing_endpoint(name) with the right name",
-            ) from exc
-        if aws_code(exc) == "ModelError":
-            status = exc.response.get("OriginalStatusCode")
-            original = exc.response.get("OriginalMessage", "")
-            if isinstance(status, int) and status < 500:
-                raise InvalidInput(
-                    f"the model refused the request ({status}): {original}",
-                    resource=f"endpoint {name}",
-                    fix='send {"text": "..."} or a list of such objects',
-                ) from exc
-            raise DeploymentError(
-                f"the model's code failed ({status})",
-                resource=f"endpoint {name}",
-                fix=f"read the log group /aws/sagemaker/Endpoints/{name} for the traceback",
-            ) from exc
-        raise aws_error(exc, f"endpoint {name}") from exc
-    return json.loads(resp["Body"].read())
 
 
 # --- Delete ---------------------------------------------------------------------------------------
@@ -438,8 +329,8 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
     conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
-    deleted: list[str] = []
-    existing = _describe(sm.describe_endpoint, EndpointName=name)
+    deleted: list[str] = []  # the endpoint is waited for until gone, and its log group deleted with it
+    existing = describe(sm.describe_endpoint, EndpointName=name)
     if existing is not None:
         if not force and not _kit_tagged(sm, existing["EndpointArn"], conn.tags):
             raise ResourceConflict(
@@ -449,14 +340,13 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
             )
         try:
             sm.delete_endpoint(EndpointName=name)
-            sm.get_waiter("endpoint_deleted").wait(
-                EndpointName=name, WaiterConfig={"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
-            )
         except ClientError as exc:
-            raise aws_error(exc, f"endpoint {name}") from exc
-        except WaiterError as exc:
-            raise DeploymentError(f"the endpoint was not deleted: {exc}", resource=f"endpoint {name}") from exc
+            if not not_found(exc):
+                raise aws_error(exc, f"endpoint {name}") from exc
+        wait_endpoint_gone(name, conn)
         deleted.append(f"endpoint {name}")
+        if delete_endpoint_log_group(name, conn):
+            deleted.append(f"log group /aws/sagemaker/Endpoints/{name}")
     for kind, prefix, lister, key, deleter in (
         (
             "endpoint config",
@@ -476,7 +366,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
                 try:
                     getattr(sm, deleter)(**{f"{label}Name": item_name})
                 except ClientError as exc:
-                    if not _not_found(exc):
+                    if not not_found(exc):
                         raise aws_error(exc, f"{kind} {item_name}") from exc
                     continue
                 deleted.append(f"{kind} {item_name}")

@@ -32,6 +32,15 @@ class WorkshopError(Exception):
             text = f"{text}\n  -> {fix}"
         super().__init__(text)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (a notebook) shows for this error: its name, message and fix, without the kit's stack frames.
+
+        A WorkshopError is a message written for the learner; the frames inside workshop_lib would only bury it.
+        papermill still records the error (ename, evalue) and the cell still fails.
+        """
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {first}", *rest]
+
 
 class NotConnectedError(WorkshopError):
     """No connection yet: call connect() first."""
@@ -67,6 +76,16 @@ class DeploymentError(WorkshopError):
 
 class StepFailed(WorkshopError, AssertionError):
     """A notebook step's check did not hold."""
+
+
+class WaitTimeout(WorkshopError):
+    """AWS did not reach the awaited state in time (``waited`` seconds); the message names what was awaited."""
+
+    def __init__(
+        self, message: str, *, resource: str | None = None, fix: str | None = None, waited: float = 0.0
+    ) -> None:
+        super().__init__(message, resource=resource, fix=fix)
+        self.waited = waited
 
 
 # --- AWS error responses --------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 Both functions make the same Logs API calls (FilterLogEvents, paginated) on the local cloud and
 on AWS. Lines come back oldest first, without their trailing newline; the runtime writes an error
 and its traceback as one event whose lines are joined by carriage returns, which come back as
-newlines so that a notebook prints them readably. Lines reach the logs shortly after the invocation
-(within seconds on AWS, within a few tens of milliseconds on the local cloud), so a call made at once
-may miss the last ones.
+newlines so that a notebook prints them readably.
+
+Lines reach the logs a while after the invocation (seconds on AWS, where Lambda's documentation allows
+minutes), so the functions that look for one invocation's lines poll (waiting.poll: at least 1 s apart,
+with backoff) for up to ``LOG_WAIT_S``. FilterLogEvents is limited to 5 requests per second per account,
+which a class polling at once exceeds: a ThrottlingException is retried after a backoff.
 """
 
 from __future__ import annotations
@@ -16,24 +19,47 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import waiting
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
 
 _MAX_EVENTS = 100_000  # never page through more than this in one call
+LOG_WAIT_S = 300.0  # how long to wait for an invocation's lines: Lambda's docs allow minutes
+THROTTLE_WAIT_S = 120.0  # how long to retry a FilterLogEvents refused by the account's 5 requests/s
+LOG_BACKOFF = waiting.Backoff(first=1.25, factor=1.5, cap=2.0)  # never less than 1 s between reads (+-20 %)
 
 
 def _group(conn: Connection, function: str | None) -> str:
     return f"/aws/lambda/{function or conn.names.function}"
 
 
-def _events(conn: Connection, group: str, **params: Any) -> list[dict[str, Any]]:
-    paginator = conn.client("logs").get_paginator("filter_log_events")
-    events: list[dict[str, Any]] = []
-    try:
-        for page in paginator.paginate(
-            logGroupName=group, PaginationConfig={"MaxItems": _MAX_EVENTS, "PageSize": 10_000}, **params
-        ):
+def filter_events(conn: Connection, group: str, **params: Any) -> list[dict[str, Any]]:
+    """Every event FilterLogEvents returns for ``params`` (all pages); a rate-limited read is made again.
+
+    Raises ClientError as AWS answered it for anything but throttling.
+    """
+
+    def read() -> list[dict[str, Any]]:
+        paginator = conn.client("logs").get_paginator("filter_log_events")
+        events: list[dict[str, Any]] = []
+        for page in paginator.paginate(logGroupName=group, **params):
             events += page["events"]
+        return events
+
+    return waiting.call_with_retry(
+        read,
+        what=f"a FilterLogEvents read of {group} that the rate limit lets through",
+        timeout=THROTTLE_WAIT_S,
+        fix="the account's 5 FilterLogEvents per second are in use (a class reading logs at once): "
+        "run the step again in a minute",
+        rule=waiting.LOG_THROTTLE,
+        backoff=LOG_BACKOFF,
+    )
+
+
+def _events(conn: Connection, group: str, **params: Any) -> list[dict[str, Any]]:
+    try:
+        events = filter_events(conn, group, PaginationConfig={"MaxItems": _MAX_EVENTS, "PageSize": 10_000}, **params)
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
@@ -69,41 +95,97 @@ def recent_log_lines(
 
 
 def request_log_lines(
-    request_id: str, function: str | None = None, conn: Connection | None = None, *, wait_seconds: float = 15.0
+    request_id: str,
+    function: str | None = None,
+    conn: Connection | None = None,
+    *,
+    expect: str | None = None,
+    wait_seconds: float = LOG_WAIT_S,
 ) -> list[str]:
     """Every line of one invocation: from its START line to its REPORT line, in its log stream.
 
     ``request_id`` is the Lambda request id (the Invoke response's RequestId, ``context.aws_request_id``)
     or the API Gateway request id the inference Lambda puts in its log lines and table rows. Lines
-    reach CloudWatch Logs a little after the invocation (seconds on AWS), so this waits up to
-    ``wait_seconds`` for the REPORT line; after that it returns the lines found so far.
+    reach CloudWatch Logs a while after the invocation, so this polls until the REPORT line (and a line
+    containing ``expect``, when given) is there, for up to ``wait_seconds``; then it raises WaitTimeout.
     """
     request_id = (request_id or "").strip()
     if not request_id:
         raise InvalidInput("request_id is empty", fix="pass the RequestId of an Invoke response")
     conn = conn or current()
     group = _group(conn, function)
-    deadline = time.monotonic() + wait_seconds
-    while True:
+
+    def observe() -> list[str] | waiting.NotYet:
         try:
             lines, complete = _invocation_lines(conn, group, request_id)
         except ResourceNotFound:
-            if time.monotonic() >= deadline:
-                raise
-            lines, complete = [], False
-        if complete or time.monotonic() >= deadline:
-            return lines
-        time.sleep(0.2)
+            return waiting.NotYet(f"log group {group} does not exist yet")
+        if not complete:
+            return waiting.NotYet(f"{len(lines)} lines so far, no REPORT line yet")
+        if expect is not None and not any(expect in line for line in lines):
+            return waiting.NotYet(f"{len(lines)} lines so far, none with {expect!r} yet")
+        return lines
+
+    awaited = f"the log lines of request {request_id}" + (f" (one with {expect!r})" if expect else "")
+    return waiting.poll(
+        observe,
+        what=awaited,
+        timeout=wait_seconds,
+        fix=f"read the log group {group} in the CloudWatch console; if the request never reached the function, "
+        "check the API and the function with wl.diagnose()",
+        rule=waiting.LOG_DELIVERY,
+        backoff=LOG_BACKOFF,
+    )
+
+
+def request_log_record(
+    request_id: str, function: str | None = None, conn: Connection | None = None, *, wait_seconds: float = LOG_WAIT_S
+) -> dict[str, Any]:
+    """The inference Lambda's JSON line for one request (its ``recorded`` outcome, ``recordError``, ...).
+
+    Waits (polling, as request_log_lines) until the line has reached the function's logs.
+    """
+    request_id = (request_id or "").strip()
+    if not request_id:
+        raise InvalidInput("request_id is empty", fix="pass the requestId of the API's answer")
+    conn = conn or current()
+    group = _group(conn, function)
+
+    def observe() -> dict[str, Any] | waiting.NotYet:
+        try:
+            events = _events(conn, group, filterPattern=f'"{request_id}"')
+        except ResourceNotFound:
+            return waiting.NotYet(f"log group {group} does not exist yet")
+        for event in events:
+            line = _json_line(event["message"])
+            if line is not None and line.get("requestId") == request_id and "recorded" in line:
+                return line
+        return waiting.NotYet(f"{len(events)} lines mention it, none is its JSON line yet")
+
+    return waiting.poll(
+        observe,
+        what=f"the JSON log line of request {request_id}",
+        timeout=wait_seconds,
+        fix=f"read the log group {group} in the CloudWatch console; the function may not be the inference "
+        "Lambda of section 8.2 (deploy lambda_function.py)",
+        rule=waiting.LOG_DELIVERY,
+        backoff=LOG_BACKOFF,
+    )
+
+
+def _json_line(message: str) -> dict[str, Any] | None:
+    try:
+        line = json.loads(message)
+    except ValueError:
+        return None
+    return line if isinstance(line, dict) else None
 
 
 def _lambda_request_id(events: list[dict[str, Any]], request_id: str) -> str:
     """The Lambda request id behind an API Gateway request id, from a structured line that carries both."""
     for event in events:
-        try:
-            line = json.loads(event["message"])
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("requestId") == request_id and line.get("awsRequestId"):
+        line = _json_line(event["message"])
+        if line is not None and line.get("requestId") == request_id and line.get("awsRequestId"):
             return str(line["awsRequestId"])
     return request_id
 

@@ -1,6 +1,9 @@
 """The main job (`make workshop`): every workshop notebook in order, headless, with a summary.
 
 Starts the local cloud (target local), runs notebooks/NN_*.ipynb with papermill into build/,
+passing target, region, prefix, endpoint and instance type as the notebooks' parameters (an empty
+one is resolved by connect() from the WORKSHOP_* variables and, for the region on the aws target,
+from the boto3 session: AWS_REGION, AWS_DEFAULT_REGION, the profile),
 renders each to HTML, prints a summary (notebook, status, seconds) and the inference table
 (read before the clean-up notebook runs), stops the local cloud it started, and exits non-zero
 on any failure with the failing cell's error.
@@ -20,6 +23,7 @@ from pathlib import Path
 from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
+    ENV_INSTANCE_TYPE,
     ENV_PREFIX,
     ENV_REGION,
     ENV_TARGET,
@@ -126,22 +130,29 @@ def _print_inference_table(target: str, region: str, prefix: str) -> None:
     from .connect import connect
     from .metadata import query_inferences
 
-    conn = connect(target, region, prefix)
+    conn = connect(target, region or None, prefix, make_current=False)
     df = query_inferences(conn=conn)
     print(f"\nInference table {conn.names.table} ({len(df)} rows, newest first):")
     with pd.option_context("display.max_columns", 6, "display.width", 160, "display.max_colwidth", 36):
         print(df.iloc[:, :6].head(15).to_string(index=False))
 
 
-def run(target: str, region: str, prefix: str, only: list[str] | None = None, endpoint: str = "") -> int:
-    """Run the main job; returns the process exit code."""
+def run(
+    target: str,
+    region: str,
+    prefix: str,
+    only: list[str] | None = None,
+    endpoint: str = "",
+    instance_type: str = "",
+) -> int:
+    """Run the main job; returns the process exit code. An empty ``region`` is resolved by connect()."""
     from tqdm import tqdm
 
     from .local import lifecycle
 
     started = False
     if target == "local":
-        state, started = lifecycle.start(region=region)
+        state, started = lifecycle.start(region=region or DEFAULT_REGION)
         print(f"local cloud: {state.endpoint_url} ({'started' if started else 'already running'})")
     paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
     if not paths:
@@ -150,6 +161,8 @@ def run(target: str, region: str, prefix: str, only: list[str] | None = None, en
         print(f"no notebooks match in {NOTEBOOKS_DIR}", file=sys.stderr)
         return 1
     parameters = {"target": target, "region": region, "prefix": prefix, "endpoint": endpoint}
+    if instance_type:
+        parameters["instance_type"] = instance_type  # a parameter of 06_model_endpoint only
     runs: list[NotebookRun] = []
     try:
         with tqdm(paths, desc="workshop", unit="notebook", file=sys.stdout) as bar:
@@ -169,31 +182,29 @@ def run(target: str, region: str, prefix: str, only: list[str] | None = None, en
     return 0 if runs and all(r.status == "ok" for r in runs) and len(runs) == len(paths) else 1
 
 
-def lab(region: str) -> int:
-    """Start the local cloud, then JupyterLab on the notebooks (their kernels find the running cloud)."""
-    import subprocess
-
-    from .local import lifecycle
-
-    state, _ = lifecycle.start(region=region)
-    print(f"local cloud: {state.endpoint_url} -- stop it with `python -m workshop_lib down` when you are done")
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", "--notebook-dir", str(NOTEBOOKS_DIR)])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop_lib workshop", description=__doc__)
     parser.add_argument("--target", choices=TARGETS, default=os.environ.get(ENV_TARGET) or DEFAULT_TARGET)
-    parser.add_argument("--region", default=os.environ.get(ENV_REGION) or DEFAULT_REGION)
+    parser.add_argument(
+        "--region",
+        default=os.environ.get(ENV_REGION, ""),
+        help="default: $WORKSHOP_REGION, else the AWS session's region (aws) or us-east-1 (local)",
+    )
     parser.add_argument("--prefix", default=os.environ.get(ENV_PREFIX, ""))
     parser.add_argument(
         "--endpoint",
         default=os.environ.get(ENV_WORKSHOP_ENDPOINT, ""),
         help="an existing SageMaker endpoint to use instead of deploying the kit's model",
     )
+    parser.add_argument(
+        "--instance-type",
+        default=os.environ.get(ENV_INSTANCE_TYPE, ""),
+        help="the endpoint's instance type (default: $WORKSHOP_INSTANCE_TYPE, else ml.t2.medium)",
+    )
     parser.add_argument("--only", nargs="*", help="run only the notebooks whose names start with these")
     args = parser.parse_args(argv)
     try:
-        return run(args.target, args.region, args.prefix, args.only, args.endpoint)
+        return run(args.target, args.region, args.prefix, args.only, args.endpoint, args.instance_type)
     except WorkshopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,23 +1,32 @@
-"""The InferenceMetadata table (section 8.1) and the inference history read from it (8.2, step 6)."""
+"""The InferenceMetadata table (section 8.1) and the inference history read from it (8.2, step 6).
+
+DynamoDB's timing, and how this module waits for it: a new table or index is CREATING for a while
+(polled until ACTIVE); a deleted table is DELETING, still listed, for a while (polled until gone); an
+item reaches the global secondary index up to about a second after it was written, so a query that
+must show given requests (``expect=``) is repeated until it does; ``inference_record()`` reads one item
+from the table itself with a strongly consistent read, which sees every write that succeeded.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
-from . import naming
+from . import naming, waiting
 from .config import tag_list
 from .connect import Connection, current
-from .errors import DeploymentError, InvalidInput, ResourceConflict, ResourceNotFound, aws_code, aws_error
+from .errors import InvalidInput, ResourceConflict, ResourceNotFound, aws_code, aws_error
 
 SEED_COLUMNS = ["requestId", "timestamp", "modelName", "inputData", "prediction", "latencyMs"]
 _deserialize = TypeDeserializer().deserialize
 TimeBound = datetime | str | timedelta | None
+TABLE_WAIT_S = 600.0  # CREATING -> ACTIVE (an index on a large table takes longer), DELETING -> gone
+INDEX_WAIT_S = 60.0  # an item reaches the index within about a second; a query waits this long for it
 
 
 def _table_spec(conn: Connection) -> dict[str, Any]:
@@ -102,32 +111,56 @@ def _check_key_schema(conn: Connection, table: dict[str, Any]) -> None:
 
 
 def _wait_active(conn: Connection) -> None:
+    """Poll DescribeTable until the table and each of its indexes is ACTIVE."""
+    ddb, name = conn.client("dynamodb"), conn.names.table
+
+    def observe() -> bool | waiting.NotYet:
+        try:
+            table = ddb.describe_table(TableName=name)["Table"]
+        except ClientError as exc:
+            if aws_code(exc) == "ResourceNotFoundException":  # just created: not visible yet
+                return waiting.NotYet("not visible yet")
+            raise aws_error(exc, f"table {name}") from exc
+        statuses = [f"table {table['TableStatus']}"] + [
+            f"index {i['IndexName']} {i.get('IndexStatus', 'ACTIVE')}" for i in table.get("GlobalSecondaryIndexes", [])
+        ]
+        if all(s.endswith(" ACTIVE") for s in statuses):
+            return True
+        return waiting.NotYet(", ".join(statuses))
+
+    waiting.poll(
+        observe,
+        what=f"table {name} and its index to be ACTIVE",
+        timeout=TABLE_WAIT_S,
+        fix="look at the table in the DynamoDB console; run the step again",
+        rule=waiting.TABLE_STATUS,
+    )
+
+
+def wait_table_gone(conn: Connection, name: str) -> None:
+    """Poll DescribeTable until a deleted table is gone (it is DELETING, and still listed, for a while)."""
     ddb = conn.client("dynamodb")
-    try:
-        ddb.get_waiter("table_exists").wait(TableName=conn.names.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        for _ in range(300):
-            table = ddb.describe_table(TableName=conn.names.table)["Table"]
-            statuses = [table["TableStatus"]] + [
-                i.get("IndexStatus", "ACTIVE") for i in table.get("GlobalSecondaryIndexes", [])
-            ]
-            if all(s == "ACTIVE" for s in statuses):
-                return
-            time.sleep(1)
-    except WaiterError as exc:
-        raise DeploymentError(
-            f"table {conn.names.table} did not become ACTIVE",
-            resource=f"table {conn.names.table}",
-            fix="look at the table in the DynamoDB console; run the step again",
-        ) from exc
-    raise DeploymentError(
-        f"the index of table {conn.names.table} did not become ACTIVE",
-        resource=f"table {conn.names.table}",
-        fix="run the step again in a minute",
+
+    def observe() -> bool | waiting.NotYet:
+        try:
+            status = ddb.describe_table(TableName=name)["Table"]["TableStatus"]
+        except ClientError as exc:
+            if aws_code(exc) == "ResourceNotFoundException":
+                return True
+            raise aws_error(exc, f"table {name}") from exc
+        return waiting.NotYet(status)
+
+    waiting.poll(
+        observe,
+        what=f"table {name} to be deleted",
+        timeout=TABLE_WAIT_S,
+        fix="look at the table in the DynamoDB console; run the clean-up again",
+        rule=waiting.TABLE_STATUS,
     )
 
 
 def delete_metadata_table(conn: Connection | None = None) -> bool:
-    """Delete the table; False when it did not exist."""
+    """Delete the table and wait until it is gone; False when it did not exist."""
     conn = conn or current()
     try:
         conn.client("dynamodb").delete_table(TableName=conn.names.table)
@@ -135,10 +168,39 @@ def delete_metadata_table(conn: Connection | None = None) -> bool:
         if aws_code(exc) == "ResourceNotFoundException":
             return False
         raise aws_error(exc, f"table {conn.names.table}") from exc
-    conn.client("dynamodb").get_waiter("table_not_exists").wait(
-        TableName=conn.names.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    wait_table_gone(conn, conn.names.table)
     return True
+
+
+def inference_record(request_id: str, *, table: str | None = None, conn: Connection | None = None) -> dict[str, Any]:
+    """One request's item, read from the table with a strongly consistent GetItem ({} when there is none).
+
+    A consistent read sees every write that succeeded before it, so right after the API answered, an
+    empty result means the function's write did not succeed.
+    """
+    conn = conn or current()
+    table = naming.table_name(table or conn.names.table)
+    if not isinstance(request_id, str) or not request_id.strip():
+        raise InvalidInput(f"request_id={request_id!r} is empty", resource="request_id", fix="pass a requestId")
+    try:
+        item = (
+            conn.client("dynamodb")
+            .get_item(TableName=table, Key={"requestId": {"S": request_id}}, ConsistentRead=True)
+            .get("Item")
+        )
+    except ClientError as exc:
+        if aws_code(exc) == "ResourceNotFoundException":
+            raise _no_table(table) from exc
+        raise aws_error(exc, f"table {table}") from exc
+    return {k: _deserialize(v) for k, v in (item or {}).items()}
+
+
+def _no_table(table: str) -> ResourceNotFound:
+    return ResourceNotFound(
+        f"table {table!r} does not exist",
+        resource=f"table {table}",
+        fix="create it with create_metadata_table() (section 8.1)",
+    )
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -176,31 +238,51 @@ def query_inferences(
     until: TimeBound = None,
     limit: int | None = None,
     *,
+    expect: Iterable[str] = (),
     conn: Connection | None = None,
 ) -> pd.DataFrame:
     """The inference history as a DataFrame, newest first, the seed's six columns first.
 
     With ``model`` it is a Query on the history index (never a Scan); without, a Scan. ``since`` and
     ``until`` take a datetime, an ISO-8601 string or a timedelta ("the last hour":
-    ``since=timedelta(hours=1)``). Every page is read (up to ``limit`` rows).
+    ``since=timedelta(hours=1)``). Every page is read (up to ``limit`` rows). The index is eventually
+    consistent: with ``expect`` (requestIds just written), the read is repeated until they all show, for
+    up to INDEX_WAIT_S seconds.
     """
     conn = conn or current()
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InvalidInput(f"limit={limit!r} must be a positive whole number", resource="limit")
+    if isinstance(expect, str):
+        raise InvalidInput("expect takes a list of requestIds, not one string", resource="expect", fix="[request_id]")
+    wanted = set(expect)
     now = datetime.now(UTC)
     operation, kwargs = _history_request(conn, model, _bound(since, "since", now), _bound(until, "until", now))
+
+    def observe() -> pd.DataFrame | waiting.NotYet:
+        frame = to_frame(_read(conn, operation, kwargs, limit), limit)
+        missing = wanted - set(frame["requestId"])
+        if missing:
+            return waiting.NotYet(f"{len(missing)} of {len(wanted)} requests not in the result yet")
+        return frame
+
+    return waiting.poll(
+        observe,
+        what=f"{len(wanted)} requests in the inference history of table {conn.names.table}",
+        timeout=INDEX_WAIT_S,
+        fix="check that those requests were recorded (wl.inference_record(request_id)), and the model name "
+        "and time window of the query",
+        rule=waiting.GSI,
+    )
+
+
+def _read(conn: Connection, operation: str, kwargs: dict[str, Any], limit: int | None) -> list[dict[str, Any]]:
     pages = _pages(conn.client("dynamodb"), operation, kwargs, limit if operation == "query" else None)
     try:
-        items = [{k: _deserialize(v) for k, v in item.items()} for item in pages]
+        return [{k: _deserialize(v) for k, v in item.items()} for item in pages]
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
-            raise ResourceNotFound(
-                f"table {conn.names.table!r} does not exist",
-                resource=f"table {conn.names.table}",
-                fix="create it with create_metadata_table() (section 8.1)",
-            ) from exc
+            raise _no_table(conn.names.table) from exc
         raise aws_error(exc, f"table {conn.names.table}") from exc
-    return to_frame(items, limit)
 
 
 def _history_request(conn: Connection, model: str | None, lo: str | None, hi: str | None) -> tuple[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 _TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 # Names AWS Lambda reserves for its own runtime environment (function variables may not set them).
 RESERVED_ENV_NAMES = frozenset(
     {
@@ -86,6 +87,17 @@ def endpoint_name(name: str) -> str:
             fix="use the name the SageMaker console shows",
         )
     return name
+
+
+def instance_type(value: str) -> str:
+    """A SageMaker instance type name (ml.t2.medium, ml.m5.large, ...)."""
+    if not isinstance(value, str) or not _INSTANCE_TYPE.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a SageMaker instance type",
+            resource="instance_type",
+            fix="use a name such as 'ml.t2.medium' or 'ml.m5.large' (the SageMaker pricing page lists them)",
+        )
+    return value
 
 
 def function_name(name: str) -> str:

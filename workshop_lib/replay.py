@@ -8,6 +8,10 @@ and writes each item with a conditional put (``attribute_not_exists(requestId)``
 table is left as it is, so running it twice writes nothing the second time. A replayed item carries one
 extra attribute, ``replayedAt`` (S, UTC ISO-8601).
 
+Log lines reach CloudWatch Logs a while after the invocation: with ``expect`` (the requestIds whose
+records were refused), the read is repeated (waiting.poll, 1 s apart or more) until each of them is
+found, for up to ``logs.LOG_WAIT_S``; a read refused by FilterLogEvents' rate limit is made again.
+
 Emulation note: on AWS the JSON filter pattern selects the marked lines on the server. moto ignores JSON
 filter patterns and returns every event, so each line is also parsed and checked here (which is right on
 AWS too: only a line whose item has the six seed attributes with their types is replayed).
@@ -17,15 +21,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import naming
+from . import naming, waiting
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .logs import LOG_BACKOFF, LOG_WAIT_S, filter_events
 from .metadata import iso_timestamp
 
 REPLAY_MARKER = "inference-record/v1"  # inference_support.REPLAY_MARKER (a test keeps the two equal)
@@ -62,12 +68,14 @@ def replay_unrecorded(
     *,
     since_minutes: float = 60,
     table: str | None = None,
+    expect: Iterable[str] = (),
     conn: Connection | None = None,
 ) -> ReplayReport:
     """Write the items the function logged for replay in the last ``since_minutes``; idempotent.
 
     ``function`` defaults to the workshop's function. Each item goes to the table named in its log
-    line, or to ``table`` when given (for instance after fixing a wrong DYNAMODB_TABLE).
+    line, or to ``table`` when given (for instance after fixing a wrong DYNAMODB_TABLE). ``expect``
+    names requestIds whose replay lines must be found: the logs are read again until they are.
     """
     conn = conn or current()
     function = naming.function_name(function or conn.names.function)
@@ -78,7 +86,23 @@ def replay_unrecorded(
     if table is not None:
         table = naming.table_name(table)
     log_group = f"/aws/lambda/{function}"
-    records, invalid = _marked_records(conn, log_group, since_minutes)
+    if isinstance(expect, str):
+        raise InvalidInput("expect takes a list of requestIds, not one string", resource="expect", fix="[request_id]")
+    wanted = set(expect)
+
+    def observe() -> tuple[dict[str, tuple[str, dict[str, Any]]], int] | waiting.NotYet:
+        found, invalid = _marked_records(conn, log_group, since_minutes)
+        missing = wanted - set(found)
+        return waiting.NotYet(f"{len(missing)} of {len(wanted)} not in the logs yet") if missing else (found, invalid)
+
+    records, invalid = waiting.poll(
+        observe,
+        what=f"the replay lines of {len(wanted)} requests in {log_group}",
+        timeout=LOG_WAIT_S,
+        fix=f"check the requestIds, and the log group {log_group} in the CloudWatch console",
+        rule=waiting.LOG_DELIVERY,
+        backoff=LOG_BACKOFF,
+    )
     written: list[str] = []
     present = 0
     stamp = iso_timestamp(datetime.now(UTC))
@@ -103,20 +127,18 @@ def _marked_records(
 ) -> tuple[dict[str, tuple[str, dict[str, Any]]], int]:
     """requestId -> (table, item) of every valid replay line in the window, and the count of invalid ones."""
     start = int((time.time() - since_minutes * 60) * 1000)
-    paginator = conn.client("logs").get_paginator("filter_log_events")
     records: dict[str, tuple[str, dict[str, Any]]] = {}
     invalid = 0
     try:
-        for page in paginator.paginate(logGroupName=log_group, startTime=start, filterPattern=FILTER_PATTERN):
-            for event in page.get("events", []):
-                line = _parse(event.get("message", ""))
-                if line is None:
-                    continue  # not a replay line (moto returns every event)
-                record = _record_of(line)
-                if record is None:
-                    invalid += 1
-                    continue
-                records.setdefault(record[1]["requestId"]["S"], record)
+        for event in filter_events(conn, log_group, startTime=start, filterPattern=FILTER_PATTERN):
+            line = _parse(event.get("message", ""))
+            if line is None:
+                continue  # not a replay line (moto returns every event)
+            record = _record_of(line)
+            if record is None:
+                invalid += 1
+                continue
+            records.setdefault(record[1]["requestId"]["S"], record)
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(

@@ -6,6 +6,12 @@ frozen at that moment, so a stage serves what was deployed: changes made afterwa
 next deployment, as on AWS. (A deployment created without going through this cloud's HTTP port, which the kit
 never does, is frozen when it is first served.) CreateRestApi's ``binaryMediaTypes`` and UpdateRestApi's
 ``/binaryMediaTypes/{type}`` operations are recorded on moto's API; every other control-plane call is moto's.
+
+With the timing model on (``core/timing.py``), a stage that CreateDeployment (with ``stageName``) just deployed
+answers 500 ``{"message": "Internal server error"}`` for ``NEW_DEPLOYMENT`` (1 to 4 s) while the deployment
+propagates. AWS documents no figure for this window; the answer is the shape API Gateway gives for an internal
+failure (AWS re:Post Knowledge Center, "How can I troubleshoot 5xx errors for API Gateway?": 500 for "internal
+service failures"). Not emulated: the same window after CreateStage or UpdateStage's deploymentId.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import json
 import logging
 import re
 import threading
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from ..core.json_body import json_params, with_json_body
 from ..core.moto_seam import MotoBackends, MotoDispatcher
+from ..core.propagation import Deadlines
 from ..core.records import StageRecord
+from ..core.timing import Delay, Timing
 from .models import FrozenDeployment, freeze
 
 log = logging.getLogger("workshop_lib.local.apigateway")
@@ -28,21 +36,23 @@ CREATE_DEPLOYMENT = re.compile(r"^/restapis/([^/]+)/deployments/?$")
 REST_APIS = re.compile(r"^/restapis/?$")
 REST_API = re.compile(r"^/restapis/([^/]+)/?$")
 _BINARY_PATH = "/binaryMediaTypes/"
+NEW_DEPLOYMENT = Delay(1.0, 4.0, 'AWS re:Post Knowledge Center, "How can I troubleshoot 5xx errors for API Gateway?"')
 
 
-def _json_like(resp: Response, doc: dict[str, Any]) -> Response:
-    """``resp`` with ``doc`` as its JSON body (status and headers kept)."""
-    out = Response(status=resp.status_code, headers=resp.headers)
-    out.set_data(json.dumps(doc))  # also sets Content-Length
-    return out
+def _stage_name(request: Request) -> str | None:
+    """CreateDeployment's ``stageName``, None when it names no stage."""
+    stage = json_params(request).get("stageName")
+    return stage if isinstance(stage, str) and stage else None
 
 
 class Deployments:
     """The frozen deployments of every REST API, and the control-plane calls that make them."""
 
-    def __init__(self, backends: MotoBackends, moto: MotoDispatcher) -> None:
+    def __init__(self, backends: MotoBackends, moto: MotoDispatcher, timing: Timing | None = None) -> None:
         self.backends = backends
         self.moto = moto
+        # (region, api, stage) deployed moments ago: the stage answers 5xx until then (timing model).
+        self.settling: Deadlines[tuple[str, str, str]] = Deadlines(timing or Timing(), NEW_DEPLOYMENT)
         self._frozen: dict[tuple[str, str, str], FrozenDeployment] = {}  # (region, api, deployment)
         self._lock = threading.Lock()
 
@@ -83,6 +93,9 @@ class Deployments:
             else:
                 with self._lock:
                     self._frozen[(region, api_id, deployment_id)] = freeze(definition, deployment_id)
+        stage = _stage_name(request)
+        if stage and resp.status_code in (200, 201):
+            self.settling.start((region, api_id, stage))
         return resp
 
     def _create_rest_api(self, request: Request, region: str) -> Response:
@@ -98,7 +111,7 @@ class Deployments:
         recorded = self.backends.set_binary_media_types(doc.get("id"), region, media_types)
         if recorded is not None:
             doc["binaryMediaTypes"] = recorded
-        return _json_like(resp, doc)
+        return with_json_body(resp, doc)
 
     def _update_rest_api(self, request: Request, api_id: str, region: str) -> Response:
         """UpdateRestApi: ``/binaryMediaTypes/{type}`` operations as AWS applies them, the rest by moto.
@@ -127,4 +140,4 @@ class Deployments:
             elif op.get("op") == "replace" and op.get("value"):
                 types = [str(op["value"]) if t == named else t for t in types]
         recorded = self.backends.set_binary_media_types(api_id, region, types) or types
-        return _json_like(resp, {**json.loads(resp.get_data()), "binaryMediaTypes": recorded})
+        return with_json_body(resp, {**json.loads(resp.get_data()), "binaryMediaTypes": recorded})

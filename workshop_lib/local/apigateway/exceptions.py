@@ -1,11 +1,12 @@
 """What an API Gateway stage answers itself, one class per error (``{"message": ...}`` with the request's ids),
-and the function results that are no proxy response."""
+the function results that are no proxy response, and the control plane's throttling answer (timing model)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..core.errors import StageError
+from ..core.errors import RestJsonError, StageError
+from ..core.rate_limits import retry_after_header
 from .events import RequestIds
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit (REST APIs)
@@ -67,3 +68,18 @@ class RequestTooLarge(ApiGatewayError):
 
 class MalformedProxyResponse(ValueError):
     """The function's result is not a Lambda proxy response (API Gateway answers 502)."""
+
+
+class TooManyRequestsException(RestJsonError):
+    """A control-plane call over its account-level rate: 429, ``{"message": "Too Many Requests"}``, and the
+    ``Retry-After`` header (whole seconds) API Gateway's API model declares for this error."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+    def __init__(self, retry_after_s: float, **kwargs: Any) -> None:
+        super().__init__("Too Many Requests", **kwargs)
+        self.retry_after = retry_after_header(retry_after_s)
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), "Retry-After": self.retry_after}

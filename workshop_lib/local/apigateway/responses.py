@@ -13,7 +13,9 @@ integration running past its timeout (29 s unless the integration sets ``timeout
 not let ``apigateway.amazonaws.com`` invoke it for this method's source ARN
 (``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{resource path}``, decided by the Lambda data
 plane with the one policy engine), a missing function, or a refused Invoke call give 500 ``{"message": "Internal
-server error"}``.
+server error"}``. With the timing model on, a stage deployed moments ago answers 500 too (``control_plane.py``), a
+function's new permission takes seconds to allow it (``awslambda/permissions.py``), and the control plane's rate
+limits apply (``quotas.py``).
 
 What it cannot do: only ``AWS_PROXY`` (Lambda proxy) integrations are served, other types answer 500; an
 integration with ``credentials`` (a role for API Gateway) skips the resource policy check and the role's
@@ -41,6 +43,7 @@ from ..awslambda.models import APIGATEWAY_PRINCIPAL
 from ..core.context import CloudContext
 from ..core.moto_seam import MotoBackends, MotoDispatcher
 from ..core.signing import Credential, credential_of, region_of
+from ..core.timing import Timing
 from .control_plane import Deployments
 from .events import EventInput, RequestIds, build_event, request_header_lines
 from .exceptions import (
@@ -80,12 +83,17 @@ class ApiGatewayService:
     """Serves stage requests; completes CreateRestApi, UpdateRestApi and CreateDeployment."""
 
     def __init__(
-        self, ctx: CloudContext, backends: MotoBackends, moto: MotoDispatcher, lambda_plane: LambdaDataPlane
+        self,
+        ctx: CloudContext,
+        backends: MotoBackends,
+        moto: MotoDispatcher,
+        lambda_plane: LambdaDataPlane,
+        timing: Timing | None = None,
     ) -> None:
         self.ctx = ctx
         self.backends = backends
         self.lambda_plane = lambda_plane
-        self.deployments = Deployments(backends, moto)
+        self.deployments = Deployments(backends, moto, timing)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="apigw-integration")
 
     def matches(self, request: Request) -> bool:
@@ -118,6 +126,8 @@ class ApiGatewayService:
         deployment = self.deployments.deployment(region, api_id, stage) if stage is not None else None
         if stage is None or deployment is None or stage.execute_api_disabled:
             raise ForbiddenException(ids)
+        if self.deployments.settling.active((region, api_id, stage_name)):
+            raise InternalServerErrorException(ids)  # the new deployment is still propagating (timing model)
         path, segments = user_path(request)
         route = find_route(deployment.root, segments, request.method.upper())
         if route is None:

@@ -12,7 +12,9 @@ Python zip function; InvalidZipFileException), then 204 for ``DryRun``, 202 for 
 background), or the run itself (TooManyRequestsException when no worker is free in time).
 
 The function's resource policy is evaluated here too (``may_invoke``, with the one policy engine of
-``core/policy.py``): API Gateway asks before it invokes a function for a method.
+``core/policy.py``): API Gateway asks before it invokes a function for a method. With the timing model on, a
+permission change takes effect seconds later (``permissions.py``), and log events reach CloudWatch Logs seconds
+after they are written (``logs.py``).
 
 What it does not do: retries, destinations and dead-letter queues of asynchronous invocations, response
 streaming (InvokeWithResponseStream), function URLs, event source mappings. A signed Invoke call is decided by
@@ -35,6 +37,7 @@ from ..core.context import CloudContext
 from ..core.moto_seam import MotoBackends
 from ..core.policy import Decision, PolicyRequest, decide
 from ..core.records import FunctionNotFound
+from ..core.timing import Timing
 from .environment import check_runtime_client
 from .exceptions import (
     InvalidParameterValueException,
@@ -47,6 +50,7 @@ from .exceptions import (
     ServiceException,
     ValidationException,
 )
+from .logs import LogShipper
 from .models import (
     FUNCTION_NAME_PATTERN,
     INVOCATION_TYPES,
@@ -61,6 +65,7 @@ from .models import (
     RunContext,
     trace_id,
 )
+from .permissions import FunctionPolicies
 from .pool import WorkerPool
 
 log = logging.getLogger("workshop_lib.local.lambda")
@@ -141,13 +146,19 @@ def refuse_unrunnable(spec: FunctionSpec) -> None:
 class LambdaDataPlane:
     """Lambda Invoke on the kit's workers, and the function resource-policy check."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, timing: Timing | None = None) -> None:
         self.ctx = ctx
         self.backends = backends
+        timing = timing or Timing()
+        self.policies = FunctionPolicies(timing)  # resource policies as invokers see them (the timing model)
         settings = ctx.settings
         check_runtime_client(settings.lambda_runtime_client)
         self.pool = WorkerPool(
-            ctx, backends, runtime_client=settings.lambda_runtime_client, concurrency=settings.lambda_concurrency
+            ctx,
+            backends,
+            runtime_client=settings.lambda_runtime_client,
+            concurrency=settings.lambda_concurrency,
+            shipper=LogShipper(timing),
         )
         self._background: set[threading.Thread] = set()
 
@@ -175,7 +186,7 @@ class LambdaDataPlane:
             fn = self.backends.function(function_arn, region=region)
         except (FunctionNotFound, ValueError):
             return False  # a missing function is refused
-        return function_policy_allows(fn.policy, principal, source_arn, self.ctx.account_id)
+        return function_policy_allows(self.policies.statements(fn), principal, source_arn, self.ctx.account_id)
 
     def close(self) -> None:
         self.pool.close()

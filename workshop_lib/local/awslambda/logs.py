@@ -8,8 +8,14 @@ start; ``Billed Duration`` includes it, as AWS bills init since August 2025), an
 exit and init failure lines.
 
 The worker's stdout and stderr share one pipe, and the platform writes its own lines into the same
-pipe, so each request's lines come out in order between its START and REPORT lines. What it does
-not do: ``INIT_START``/``PLATFORM`` lines of the JSON log format, log retention, and IAM checks of
+pipe, so each request's lines come out in order between its START and REPORT lines.
+
+With the timing model on (``core/timing.py``), events reach CloudWatch Logs ``LOG_DELIVERY`` (1 to 5 s) after the
+function wrote them, as on AWS, where "it might take 5 to 10 minutes for logs to show up after a function
+invocation" (AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs"; the local range is the
+common case, not that worst one). Until then GetLogEvents and FilterLogEvents do not return them; the events of one
+stream arrive in the order they were written. ``LogType=Tail`` is not delayed (Invoke returns it itself). What it
+does not do: ``INIT_START``/``PLATFORM`` lines of the JSON log format, log retention, and IAM checks of
 the execution role's logs permissions (logs are always written).
 """
 
@@ -18,6 +24,8 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 import os
@@ -29,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..core.moto_seam import MotoLogs
+from ..core.timing import Delay, Timing
 
 log = logging.getLogger("workshop_lib.local.lambda")
 
@@ -44,6 +53,11 @@ FRAME_TYPES = frozenset({0x02, 0x03, 0x0A, 0x0B, 0x0E, 0x0F, 0x12, 0x13, 0x16, 0
 FRAME_HEADER = 16
 _SHIP_DELAY_S = 0.02
 _CRLF = os.name == "nt"  # gather events this long before writing them (fewer, larger writes into moto)
+LOG_DELIVERY = Delay(
+    1.0, 5.0, 'AWS Lambda Developer Guide, "Sending Lambda function logs to CloudWatch Logs" (5 to 10 minutes at worst)'
+)
+_StreamKey = tuple[int, str, str]  # (id of the backend, group, stream)
+_Batch = dict[_StreamKey, tuple[Any, list[dict[str, Any]]]]
 
 
 def log_group_name(function: str) -> str:
@@ -111,11 +125,16 @@ def exit_lines(request_id: str, error_message: str, error_type: str) -> str:
 
 
 class LogShipper:
-    """One background thread that writes log events into moto's Logs backends, in order."""
+    """One background thread that writes log events into moto's Logs backends, in order, each batch after the
+    timing model's delivery delay (none when the timing is off)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timing: Timing | None = None) -> None:
+        self._timing = timing or Timing()
         self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
-        self._last_ts: dict[tuple[int, str, str], int] = {}
+        self._last_ts: dict[_StreamKey, int] = {}
+        self._held: list[tuple[float, int, _StreamKey, Any, list[dict[str, Any]]]] = []  # a heap by delivery time
+        self._last_due: dict[_StreamKey, float] = {}
+        self._order = itertools.count()
         self._thread = threading.Thread(target=self._run, name="lambda-log-shipper", daemon=True)
         self._thread.start()
 
@@ -126,7 +145,7 @@ class LogShipper:
         self._queue.put(("event", backend, group, stream, timestamp_ms, message))
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is written."""
+        """Wait until everything queued so far is written (events still held back are written at once)."""
         done = threading.Event()
         self._queue.put(("flush", done))
         return done.wait(timeout)
@@ -135,9 +154,21 @@ class LogShipper:
         self._queue.put(None)
         self._thread.join(timeout=5)
 
+    def _next(self) -> tuple[Any, ...] | bool | None:
+        """The next queued item, or False when a held batch falls due first."""
+        if not self._held:
+            return self._queue.get()
+        try:
+            return self._queue.get(timeout=max(0.0, self._held[0][0] - self._timing.now()))
+        except queue.Empty:
+            return False
+
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            item = self._next()
+            if item is False:
+                self._release()
+                continue
             if item is not None and item[0] == "event":
                 time.sleep(_SHIP_DELAY_S)  # let the invocation in flight finish without competing for the GIL
             items = [item]
@@ -147,16 +178,18 @@ class LogShipper:
                 except queue.Empty:
                     break
                 items.append(item)
-            batch: dict[tuple[int, str, str], tuple[Any, list[dict[str, Any]]]] = {}
+            batch: _Batch = {}
             for entry in items:
                 if entry is None or entry[0] in ("open", "flush"):
-                    self._write(batch)
+                    self._hold(batch)
                     batch = {}
                     if entry is None:
+                        self._release(everything=True)
                         return
                     if entry[0] == "open":
                         self._open(*entry[1:])
                     else:
+                        self._release(everything=True)
                         entry[1].set()
                     continue
                 _, backend, group, stream, ts, message = entry
@@ -164,7 +197,27 @@ class LogShipper:
                 ts = max(ts, self._last_ts.get(key, 0))  # events of one stream stay in order
                 self._last_ts[key] = ts
                 batch.setdefault(key, (backend, []))[1].append({"timestamp": ts, "message": message})
+            self._hold(batch)
+            self._release()
+
+    def _hold(self, batch: _Batch) -> None:
+        """Schedule each stream's events for delivery after the delay (at once when the timing is off)."""
+        if not self._timing.enabled:
             self._write(batch)
+            return
+        for key, (backend, events) in batch.items():
+            due = max(self._timing.deadline(LOG_DELIVERY), self._last_due.get(key, 0.0))  # a stream stays in order
+            self._last_due[key] = due
+            heapq.heappush(self._held, (due, next(self._order), key, backend, events))
+
+    def _release(self, *, everything: bool = False) -> None:
+        """Write the held batches that are due (all of them when ``everything``)."""
+        now = self._timing.now()
+        while self._held and (everything or self._held[0][0] <= now):
+            due, _, key, backend, events = heapq.heappop(self._held)
+            if self._last_due.get(key) == due:
+                del self._last_due[key]
+            self._write({key: (backend, events)})
 
     def _open(self, backend: MotoLogs, group: str, stream: str) -> None:
         try:
@@ -172,7 +225,7 @@ class LogShipper:
         except Exception as exc:  # noqa: BLE001 - a log problem must never break an invocation
             log.error("could not create log stream %s %s: %r", group, stream, exc)
 
-    def _write(self, batch: dict[tuple[int, str, str], tuple[Any, list[dict[str, Any]]]]) -> None:
+    def _write(self, batch: _Batch) -> None:
         for (_, group, stream), (backend, events) in batch.items():
             try:
                 try:

@@ -3,7 +3,9 @@
 Warm workers are reused; a change of code or configuration retires them, so the next call is a cold start. Each
 function runs at most ``concurrency`` invocations at once (default 4, or the function's reserved concurrency when
 lower); further calls wait for a free worker. A worker's credentials are the function's execution role's (moto's
-STS AssumeRole, session name = function name).
+STS AssumeRole, session name = function name), lasting ``CloudSettings.lambda_credentials_ttl_s`` (6 hours). As
+on AWS, a new execution environment gets fresh ones and an environment never outlives its own: a warm worker is
+reused only while its credentials outlast the function's timeout plus a margin, else the call gets a new worker.
 
 What it cannot do: isolate the function like a Lambda sandbox (it runs as the learner, can read the learner's
 files, and imports the kit's own Python 3.11 and packages whatever the function's Runtime says); limit CPU by
@@ -18,6 +20,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from ..core.context import CloudContext
@@ -32,8 +35,8 @@ from .worker import Worker
 log = logging.getLogger("workshop_lib.local.lambda")
 
 IDLE_TTL_S = 600.0  # an idle worker is stopped after this long
-WORKER_MAX_AGE_S = 4 * 3600.0  # and any worker after this long (before its credentials expire)
-CREDENTIALS_TTL_S = 6 * 3600
+WORKER_MAX_AGE_S = 4 * 3600.0  # and any worker after this long
+CREDENTIALS_MARGIN_S = 300.0  # a worker is retired this long (at most a tenth of their life) before its credentials
 WAIT_FOR_WORKER_S = 60.0  # a call waits this long for a free worker, then gets 429
 MONITOR_INTERVAL_S = 0.05
 
@@ -49,7 +52,15 @@ class _Slots:
 class WorkerPool:
     """Every worker of this local cloud: warm reuse, retirement, the concurrency cap, monitoring."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends, *, runtime_client: str, concurrency: int) -> None:
+    def __init__(
+        self,
+        ctx: CloudContext,
+        backends: MotoBackends,
+        *,
+        runtime_client: str,
+        concurrency: int,
+        shipper: LogShipper | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.ctx = ctx
@@ -57,12 +68,14 @@ class WorkerPool:
         self.runtime_client = runtime_client
         self.concurrency = concurrency
         self.code_root = Path(ctx.work_dir) / "lambda"
-        self.shipper = LogShipper()
+        self.shipper = shipper or LogShipper()
         self._lock = threading.Lock()
         self._slots: dict[tuple[str, str], _Slots] = {}
         self._idle: dict[tuple[str, str, str], list[Worker]] = {}  # (region, name, version): warm workers
         self._busy: set[Worker] = set()
         self._all: set[Worker] = set()
+        # When each worker's credentials expire (epoch seconds); forgotten with the worker.
+        self._credentials_expire: weakref.WeakKeyDictionary[Worker, float] = weakref.WeakKeyDictionary()
         self._closed = False
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -126,14 +139,16 @@ class WorkerPool:
             idle = self._idle.get(_idle_key(spec), [])
             while idle:
                 worker = idle.pop()
-                if worker.spec == spec and worker.alive() and now - worker.created < WORKER_MAX_AGE_S:
+                if worker.spec == spec and worker.alive() and now - worker.created < WORKER_MAX_AGE_S and (
+                    self._credentials_last(worker)
+                ):
                     chosen = worker
                     break
                 stale.append(worker)
             if chosen is not None:
                 self._busy.add(chosen)
                 self._wake.set()  # the memory monitor watches busy workers
-        if stale:  # code or configuration changed (or too old): retire without delaying this call
+        if stale:  # code or configuration changed (or too old, or its credentials): retire without delaying this call
             threading.Thread(target=_retire_all, args=(stale, "code or configuration changed"), daemon=True).start()
         if chosen is not None:
             return chosen
@@ -156,7 +171,8 @@ class WorkerPool:
 
     def _start_worker(self, spec: FunctionSpec) -> Worker:
         task_root = extract_code(spec, self.code_root)
-        credentials = self.backends.assume_role(spec.role_arn, spec.name[:64], CREDENTIALS_TTL_S, spec.region)
+        ttl = self.ctx.settings.lambda_credentials_ttl_s
+        credentials = self.backends.assume_role(spec.role_arn, spec.name[:64], ttl, spec.region)
         worker = Worker(
             spec,
             runtime_client=self.runtime_client,
@@ -182,6 +198,7 @@ class WorkerPool:
                 worker.log.close()
                 raise RuntimeError("the local cloud is stopping")
             self._all.add(worker)
+            self._credentials_expire[worker] = credentials.expiration
         try:
             worker.start(env, task_root)
         except BaseException:
@@ -189,6 +206,12 @@ class WorkerPool:
                 self._all.discard(worker)
             raise
         return worker
+
+    def _credentials_last(self, worker: Worker) -> bool:
+        """Whether a worker's credentials outlast one more invocation (its timeout) and the margin."""
+        expires = self._credentials_expire.get(worker, 0.0)
+        margin = min(CREDENTIALS_MARGIN_S, self.ctx.settings.lambda_credentials_ttl_s / 10)
+        return expires - time.time() > worker.spec.timeout_s + margin
 
     def _exited(self, worker: Worker) -> None:
         """A worker's process ended; an idle one is cleaned up here (a busy one by its invocation)."""
@@ -226,7 +249,8 @@ class WorkerPool:
         with self._lock:
             for idle in self._idle.values():
                 for worker in list(idle):
-                    if now - worker.last_used > IDLE_TTL_S or now - worker.created > WORKER_MAX_AGE_S:
+                    old = now - worker.created > WORKER_MAX_AGE_S or not self._credentials_last(worker)
+                    if now - worker.last_used > IDLE_TTL_S or old:
                         idle.remove(worker)
                         self._all.discard(worker)
                         expired.append(worker)

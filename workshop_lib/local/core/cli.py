@@ -24,7 +24,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     verb = "started" if started else "already running"
     print(
         f"# local cloud {verb}: {state.endpoint_url} (pid {state.pid}, account {state.account_id}, "
-        f"region {state.region})"
+        f"region {state.region}, AWS timing {state.timing.summary()})"
     )
     print(_exports(state))
     return 0
@@ -48,6 +48,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"local cloud: running at {state.endpoint_url} (pid {state.pid}, account {state.account_id}, "
         f"region {state.region})"
     )
+    print(f"AWS timing: {state.timing.summary()}")
     return 0
 
 

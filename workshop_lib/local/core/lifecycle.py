@@ -16,6 +16,7 @@ import psutil
 from ...config import DEFAULT_REGION, state_dir
 from ...errors import LocalCloudError
 from .state import CloudState, read_state, remove_state, state_file
+from .timing import TimingSettings, TimingSettingsError
 
 LOG_FILE_NAME = "local-cloud.log"
 START_TIMEOUT_S = 60.0
@@ -43,46 +44,37 @@ def status(directory: Path | None = None) -> CloudState | None:
     return state
 
 
-def start(region: str | None = None, directory: Path | None = None) -> tuple[CloudState, bool]:
+def timing_from_env() -> TimingSettings:
+    """The AWS timing the environment asks for (``WORKSHOP_LOCAL_TIMING`` and kin), refused with a clear error."""
+    try:
+        return TimingSettings.from_env()
+    except TimingSettingsError as exc:
+        raise LocalCloudError(
+            str(exc), fix="correct or unset the variable, then start the local cloud again (see docs/aws-timing.md)"
+        ) from None
+
+
+def start(
+    region: str | None = None, directory: Path | None = None, timing: TimingSettings | None = None
+) -> tuple[CloudState, bool]:
     """Start the local cloud in the background, or reuse the running one.
 
-    Returns the state and whether this call started it.
+    ``timing`` is the AWS timing a new cloud runs with (default: what the environment asks for); a running cloud
+    is reused with the timing it was started with (its state file and ``status`` say which). Returns the state and
+    whether this call started it.
     """
     directory = directory or state_dir()
     region = region or DEFAULT_REGION
+    timing = timing or timing_from_env()
     running = status(directory)
     if running is not None:
-        if not _answers(running):
-            raise LocalCloudError(
-                f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
-                resource=str(state_file(directory)),
-                fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
-            )
-        if running.region != region:
-            raise LocalCloudError(
-                f"the running local cloud serves region {running.region}, not {region}",
-                resource=running.endpoint_url,
-                fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
-            )
+        _check_reusable(running, region, directory)
         return running, False
 
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / LOG_FILE_NAME
     cmd = [sys.executable, "-m", SERVER_MODULE, "--state-dir", str(directory), "--region", region]
-    kwargs: dict[str, object] = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
-    else:
-        kwargs["start_new_session"] = True  # not killed by the terminal's Ctrl-C
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            close_fds=True,
-            **kwargs,  # type: ignore[arg-type]
-        )
+    proc = _spawn([*cmd, *timing.server_args()], log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -101,6 +93,46 @@ def start(region: str | None = None, directory: Path | None = None) -> tuple[Clo
         resource=str(log_path),
         fix="check the log; on a slow machine run `python -m workshop_lib up` again",
     )
+
+
+def _check_reusable(running: CloudState, region: str, directory: Path) -> None:
+    """Raise when the running local cloud cannot serve this start (not answering, an older kit's, another region)."""
+    if not _answers(running):
+        raise LocalCloudError(
+            f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
+            resource=str(state_file(directory)),
+            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+        )
+    if not running.admin_secret_key:
+        raise LocalCloudError(
+            "the running local cloud was started by an older kit: its state file holds no admin secret key",
+            resource=str(state_file(directory)),
+            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+        )
+    if running.region != region:
+        raise LocalCloudError(
+            f"the running local cloud serves region {running.region}, not {region}",
+            resource=running.endpoint_url,
+            fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
+        )
+
+
+def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start the server process in the background, its output appended to ``log_path``."""
+    kwargs: dict[str, object] = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+    else:
+        kwargs["start_new_session"] = True  # not killed by the terminal's Ctrl-C
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def stop(directory: Path | None = None) -> bool:

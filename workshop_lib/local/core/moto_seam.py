@@ -12,8 +12,10 @@ Internals used: ``moto.backends.get_backend``; the server app ``DomainDispatcher
 ``code_sha_256``, ``code_digest``, ``policy.statements``; STS ``assume_role`` and ``get_assumed_role_from_access_key``;
 IAM's user, role, group and policy lookups; Logs ``ensure_log_group``, ``ensure_log_stream``, ``put_log_events``;
 API Gateway ``apis`` (resources, methods, integrations, stages, deployments, ``binaryMediaTypes``), ``keys``,
-``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models``, an endpoint's
-``_process_production_variants``, ``endpoint_status`` and ``failure_reason``; S3 ``get_object``.
+``usage_plans``, ``usage_plan_keys``; SageMaker ``endpoints``, ``endpoint_configs``, ``_models``, ``delete_endpoint``
+and an endpoint's ``_process_production_variants``, ``endpoint_status`` and ``failure_reason``; DynamoDB
+``get_table`` (a table's ``name``, ``hash_key_attr``, ``range_key_attr``, ``global_indexes``,
+``deletion_protection_enabled``) and ``delete_table``; S3 ``get_object``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import io
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from moto.backends import get_backend
@@ -45,8 +48,11 @@ from .records import (
     ModelRecord,
     Principal,
     ResourceRecord,
+    RoleRecord,
+    SigningKey,
     StageRecord,
     StoredFunction,
+    TableSchema,
     TemporaryCredentials,
 )
 
@@ -97,10 +103,13 @@ class MotoDispatcher(DomainDispatcherApplication):
                 self._apps_by_host[host] = app
         return app
 
-    def answer(self, request: Request, body: bytes | None = None) -> Response:
-        """moto's answer to ``request`` (with ``body`` instead of the request's own, when given)."""
+    def answer(self, request: Request, body: bytes | None = None, *, target: str | None = None) -> Response:
+        """moto's answer to ``request`` (with ``body`` instead of the request's own, and another JSON-protocol
+        operation ``target`` such as ``DynamoDB_20120810.DescribeTable``, when given)."""
         data = request.get_data(cache=True) if body is None else body
         environ = dict(request.environ)
+        if target is not None:
+            environ["HTTP_X_AMZ_TARGET"] = target
         environ["wsgi.input"] = io.BytesIO(data)
         environ["CONTENT_LENGTH"] = str(len(data))
         return Response.from_app(self, environ, buffered=True)
@@ -238,7 +247,8 @@ class MotoBackends:
             duration=duration_s,
             external_id="",
         )
-        return TemporaryCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token)
+        expiration = creds.expiration.replace(tzinfo=UTC).timestamp()  # moto keeps a naive UTC datetime
+        return TemporaryCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token, expiration)
 
     def logs(self, region: str | None = None) -> MotoLogs:
         region = region or self.region
@@ -342,6 +352,37 @@ class MotoBackends:
         endpoint.failure_reason = failure_reason
         endpoint.last_modified_time = utcnow()
 
+    def delete_endpoint(self, name: str, region: str) -> bool:
+        """Remove an endpoint as DeleteEndpoint completes; False when it was already gone."""
+        try:
+            self.backend("sagemaker", region).delete_endpoint(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ValidationError when it is gone
+            return False
+        return True
+
+    # DynamoDB
+    def table_schema(self, name: str, region: str) -> TableSchema | None:
+        """A table's keys and global secondary indexes by name or ARN, None when there is no such table."""
+        try:
+            table = self.backend("dynamodb", region).get_table(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ResourceNotFoundException
+            return None
+        return TableSchema(
+            name=table.name,
+            hash_key=table.hash_key_attr,
+            range_key=table.range_key_attr,
+            global_indexes=tuple(index.name for index in table.global_indexes),
+            deletion_protection=bool(table.deletion_protection_enabled),
+        )
+
+    def delete_table(self, name: str, region: str) -> bool:
+        """Remove a table as DeleteTable completes; False when it was already gone."""
+        try:
+            self.backend("dynamodb", region).delete_table(name)
+        except Exception:  # noqa: BLE001 - moto raises its own ResourceNotFoundException
+            return False
+        return True
+
     # S3
     def s3_object(self, bucket: str, key: str) -> bytes | None:
         """An object's bytes, None when it does not exist; raises moto's NoSuchBucket and kin."""
@@ -356,10 +397,12 @@ class MotoIdentities:
     """Looks up access keys and policies in moto's in-process IAM and STS backends.
 
     Used: STS ``get_assumed_role_from_access_key`` and the AssumedRole's ``role_arn``, ``session_name``,
-    ``session_token``, ``arn``; IAM ``get_user_from_access_key_id``, ``list_access_keys`` (``access_key_id``,
-    ``status``), ``list_role_policies``/``get_role_policy``, ``list_attached_role_policies``,
-    ``get_policy_version(arn, default_version_id).document`` and the user and group equivalents,
-    ``get_groups_for_user``.
+    ``session_token``, ``arn``, ``secret_access_key``, ``expiration``; IAM ``get_user_from_access_key_id``,
+    ``list_access_keys`` (``access_key_id``, ``secret_access_key``, ``status``), ``get_user(name).id``,
+    ``get_role_by_arn`` (``arn``,
+    ``name``, ``assume_role_policy_document``, ``max_session_duration``), ``list_role_policies``/``get_role_policy``,
+    ``list_attached_role_policies``, ``get_policy_version(arn, default_version_id).document`` and the user and group
+    equivalents, ``get_groups_for_user``.
     """
 
     def __init__(self, account_id: str) -> None:
@@ -388,6 +431,40 @@ class MotoIdentities:
         if not keys or keys[0].status != "Active":
             raise InvalidCredentials("unknown-key")
         return Principal("user", user.name, user.arn)
+
+    def signing_key(self, access_key: str) -> SigningKey | None:
+        """An assumed role's or an IAM user's access key with its secret (and session token, expiry), else None."""
+        assumed = self._sts().get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            role = Principal("role", assumed.role_arn.rsplit("/", 1)[-1], assumed.arn)
+            expires = assumed.expiration.replace(tzinfo=UTC).timestamp()
+            return SigningKey(access_key, assumed.secret_access_key, role, assumed.session_token, expires,
+                              role_arn=assumed.role_arn)  # fmt: skip
+        iam = self._iam()
+        user = iam.get_user_from_access_key_id(access_key)
+        if user is None:
+            return None
+        key = next((k for k in iam.list_access_keys(user.name) if k.access_key_id == access_key), None)
+        if key is None:
+            return None
+        return SigningKey(access_key, key.secret_access_key, Principal("user", user.name, user.arn),
+                          active=key.status == "Active")  # fmt: skip
+
+    def user_id(self, name: str) -> str:
+        """An IAM user's unique ID (``AIDA...``), empty when there is no such user."""
+        try:
+            return str(self._iam().get_user(name).id)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found type
+            return ""
+
+    def role(self, arn: str) -> RoleRecord | None:
+        """A role of this account by ARN, None when there is none."""
+        try:
+            role = self._iam().get_role_by_arn(arn)
+        except Exception:  # noqa: BLE001 - moto raises its own not-found type
+            return None
+        trust = role.assume_role_policy_document
+        return RoleRecord(role.arn, role.name, trust if isinstance(trust, str) else "", int(role.max_session_duration))
 
     def exists(self, kind: str, name: str) -> bool:
         """Whether a role (kind "role") or user of this name exists."""

@@ -5,7 +5,8 @@ Lambda's resource-policy check (may API Gateway invoke this function for this so
 
 A statement applies to a request when
 - its ``Principal`` (resource policies only) names the caller: ``"*"``, ``{"AWS": "*"}``, or the caller's
-  service principal (``{"Service": "apigateway.amazonaws.com"}``) or ARN;
+  service principal (``{"Service": "apigateway.amazonaws.com"}``) or ARN, or one of its aliases (a role session's
+  role ARN; the account's root ARN, which a 12-digit account ID in ``AWS`` stands for);
 - its ``Action`` matches (or its ``NotAction`` does not): ``*`` and ``?`` wildcards, case-insensitive;
 - its ``Resource`` matches (or its ``NotResource`` does not): ``*`` and ``?`` wildcards, case-sensitive. A
   resource policy is attached to its resource, so its check passes ``resource=None`` and Resource is not read;
@@ -51,6 +52,7 @@ class PolicyRequest:
     resource: str | None
     principal: str | None = None  # a service principal or an ARN; None for identity policies (no Principal)
     context: Mapping[str, str] = field(default_factory=dict)  # condition keys, lower-cased
+    principal_aliases: tuple[str, ...] = ()  # other names of the caller (a session's role ARN, its account's root)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,14 +109,21 @@ def statements_of(document: Document) -> list[Statement] | tuple[Statement, ...]
     return [s for s in statements if isinstance(s, Mapping)]
 
 
-def _principal_matches(element: Any, principal: str) -> bool:
+def _account_root(value: str) -> str:
+    """A 12-digit account ID in a Principal stands for the account's root ARN, as AWS rewrites it."""
+    return f"arn:aws:iam::{value}:root" if len(value) == 12 and value.isdigit() else value
+
+
+def _principal_matches(element: Any, identifiers: tuple[str, ...]) -> bool:
     if element == "*":
         return True
     if isinstance(element, Mapping):
-        if "*" in as_list(element.get("AWS")):
+        aws = [_account_root(v) for v in as_list(element.get("AWS"))]
+        if "*" in aws:
             return True
-        return principal in as_list(element.get("Service")) or principal in as_list(element.get("AWS"))
-    return element == principal
+        services = as_list(element.get("Service"))
+        return any(name in services or name in aws for name in identifiers)
+    return element in identifiers
 
 
 _OPERATORS = {
@@ -150,7 +159,9 @@ def _matches_any(statement: Statement, key: str, not_key: str, value: str, test:
 
 def applies(statement: Statement, request: PolicyRequest) -> bool:
     """Whether one statement applies to the request (its Effect aside)."""
-    if request.principal is not None and not _principal_matches(statement.get("Principal"), request.principal):
+    if request.principal is not None and not _principal_matches(
+        statement.get("Principal"), (request.principal, *request.principal_aliases)
+    ):
         return False
     if not _matches_any(statement, "Action", "NotAction", request.action, action_matches):
         return False
@@ -176,6 +187,9 @@ def decide(documents: Iterable[Document], request: PolicyRequest) -> Decision:
     return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
 
 
-def evaluate(documents: Iterable[Document], action: str, resource: str) -> Decision:
-    """Evaluate identity-based policy documents for ``action`` on ``resource`` (no principal, no context)."""
-    return decide(documents, PolicyRequest(action, resource))
+def evaluate(
+    documents: Iterable[Document], action: str, resource: str, context: Mapping[str, str] | None = None
+) -> Decision:
+    """Evaluate identity-based policy documents for ``action`` on ``resource`` (no principal; condition keys in
+    ``context``, lower-cased, when the caller has any)."""
+    return decide(documents, PolicyRequest(action, resource, context=context or {}))

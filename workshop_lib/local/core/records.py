@@ -42,6 +42,7 @@ class TemporaryCredentials:
     access_key_id: str
     secret_access_key: str
     session_token: str
+    expiration: float = 0.0  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,21 @@ class ModelRecord:
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The identity behind an access key: an assumed role or an IAM user."""
+class TableSchema:
+    """A DynamoDB table's keys and indexes, as the timing model needs them."""
 
-    kind: str  # "role" or "user"
+    name: str
+    hash_key: str
+    range_key: str | None
+    global_indexes: tuple[str, ...]
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The identity behind an access key: an assumed role, an IAM user, or the local admin."""
+
+    kind: str  # "role", "user" or "admin"
     name: str  # role name or user name
     arn: str  # the ARN AWS names in its messages (assumed-role session ARN, or user ARN)
 
@@ -117,3 +129,27 @@ class InvalidCredentials(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "unknown-key" or "bad-token"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """An access key as the local cloud knows it: its secret, whose it is, and for temporary credentials their
+    session token and expiry."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    principal: Principal
+    session_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None  # seconds since the epoch; None: long-term key
+    active: bool = True
+    role_arn: str | None = None  # an assumed role's ARN (its session's ARN is principal.arn)
+
+
+@dataclass(frozen=True)
+class RoleRecord:
+    """What AssumeRole reads of a role: its ARN, name, trust policy and longest session."""
+
+    arn: str
+    name: str
+    trust_policy: str
+    max_session_duration_s: int

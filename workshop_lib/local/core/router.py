@@ -1,7 +1,7 @@
 """The router: one WSGI app in front of moto and the kit's services.
 
 A request to ``/_workshop/...`` is the cloud's own (health, shutdown). Every other request passes the guards in
-order (IAM enforcement; issue #14's SigV4 check goes in front of it), then goes to the first service that claims
+order (authentication: signature, key, token and time, then IAM enforcement), then goes to the first service that claims
 it (Lambda Invoke, SageMaker InvokeEndpoint, API Gateway stages, ...), else to moto's server. A guard or a
 service refuses a request by raising a ``ServiceError``: the router answers with that error's response.
 """
@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from .context import CloudContext
 from .errors import ServiceError
 from .moto_seam import MotoDispatcher
+from .timing import TimingSettings
 
 ADMIN_PATH = "/_workshop/"
 RAW_HEADERS_ENVIRON_KEY = "workshop.raw_headers"  # header lines as received (WSGI joins repeated ones)
@@ -45,12 +46,18 @@ class Router:
     """The WSGI application the local cloud serves."""
 
     def __init__(
-        self, ctx: CloudContext, moto: MotoDispatcher, services: Iterable[Service], guards: Iterable[Guard] = ()
+        self,
+        ctx: CloudContext,
+        moto: MotoDispatcher,
+        services: Iterable[Service],
+        guards: Iterable[Guard] = (),
+        timing: TimingSettings | None = None,
     ) -> None:
         self.ctx = ctx
         self.moto = moto
         self.services = list(services)
         self.guards = list(guards)
+        self.timing = timing or TimingSettings()  # shown in the health answer
         self._admin: dict[str, Callable[[Request], Response]] = {"health": self._health, "shutdown": self._shutdown}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -87,6 +94,7 @@ class Router:
             "region": self.ctx.region,
             "planes": [type(s).__name__ for s in self.services],
             "guards": [type(g).__name__ for g in self.guards],
+            "timing": self.timing.describe(),
         }
         return Response(json.dumps(doc), content_type="application/json")
 

@@ -1,8 +1,10 @@
 """The local cloud's server process: ``python -m workshop_lib.local.core.server --state-dir DIR --region R``.
 
 Binds 127.0.0.1 on a free port (``http_server.WSGIServer``: HTTP/1.1 with keep-alive), reads the cloud-wide
-settings from the environment, builds the router with every service and guard (``wiring.build_router``), records
-its state file, and serves until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the way out it
+settings from the environment and its AWS timing from its arguments (``--timing``, ``--time-scale``, ``--seed``,
+given by ``lifecycle.start``), builds the router with every service and guard (``wiring.build_router``), records
+its state file (with the local admin's secret key, new at every start, readable by its owner only), and serves
+until asked to stop (POST /_workshop/shutdown, SIGTERM or Ctrl-C). On the way out it
 closes every service, which stops every worker process it started.
 """
 
@@ -25,6 +27,7 @@ from .moto_seam import preserve_underscored_headers, start_warmup
 from .router import RAW_HEADERS_ENVIRON_KEY
 from .settings import CloudSettings
 from .state import CloudState, process_start_time, remove_state, write_state
+from .timing import TIMING_MODES, Timing, TimingSettings, TimingSettingsError
 from .wiring import build_router
 
 log = logging.getLogger("workshop_lib.local")
@@ -38,8 +41,9 @@ def environ_hook(environ: dict[str, Any], header_lines: list[tuple[str, str]]) -
     preserve_underscored_headers(environ, header_lines)
 
 
-def serve(state_dir: Path, region: str, port: int = 0) -> None:
+def serve(state_dir: Path, region: str, port: int = 0, timing: TimingSettings | None = None) -> None:
     """Run the local cloud in this process until it is asked to stop."""
+    timing = timing or TimingSettings()
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
     settings = CloudSettings.from_env()
     work_dir = Path(tempfile.mkdtemp(prefix="workshop-cloud-"))
@@ -47,10 +51,14 @@ def serve(state_dir: Path, region: str, port: int = 0) -> None:
     # Bind first (port 0: the OS picks a free one), then build the services, which need the port.
     server = WSGIServer(LOCAL_HOST, port, lambda e, s: apps[0](e, s), environ_hook=environ_hook)
     ctx = CloudContext(server.server_port, LOCAL_ACCOUNT_ID, region, work_dir, LOCAL_HOST, settings)
-    router = build_router(ctx)
+    router = build_router(ctx, Timing(timing))
     apps.append(router)
     pid = os.getpid()
-    state = CloudState(ctx.port, pid, ctx.account_id, region, process_start_time(pid), LOCAL_HOST)
+    state = CloudState(
+        ctx.port, pid, ctx.account_id, region, process_start_time(pid), LOCAL_HOST,
+        admin_secret_key=ctx.admin_secret_key,
+        timing_mode=timing.mode, time_scale=timing.scale, time_seed=timing.seed,
+    )  # fmt: skip
     write_state(state, state_dir)
 
     def stop(*_: object) -> None:
@@ -61,7 +69,7 @@ def serve(state_dir: Path, region: str, port: int = 0) -> None:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     thread.start()
     start_warmup()  # import moto's backends now, not on the learner's first call
-    log.info("local cloud listening on %s (pid %s)", ctx.endpoint_url, pid)
+    log.info("local cloud listening on %s (pid %s, AWS timing %s)", ctx.endpoint_url, pid, timing.summary())
     try:
         while not ctx.shutdown_event.wait(0.5):
             pass
@@ -77,9 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--timing", choices=TIMING_MODES, default="off")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
+    try:
+        timing = TimingSettings(args.timing, args.time_scale, args.seed)
+    except TimingSettingsError as exc:
+        parser.error(str(exc))
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    serve(args.state_dir, args.region, args.port)
+    serve(args.state_dir, args.region, args.port, timing)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ...config import ENV_LAMBDA_CONCURRENCY, ENV_LAMBDA_RUNTIME_CLIENT
+from ...config import ENV_LAMBDA_CONCURRENCY, ENV_LAMBDA_CREDENTIALS_TTL, ENV_LAMBDA_RUNTIME_CLIENT
 
 RUNTIME_CLIENTS = ("kit", "awslambdaric")
 DEFAULT_CONCURRENCY = 4
+DEFAULT_CREDENTIALS_TTL_S = 6 * 3600
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,8 @@ class CloudSettings:
 
     lambda_runtime_client: str = "kit"  # the runtime client Lambda workers run: "kit" or "awslambdaric"
     lambda_concurrency: int = DEFAULT_CONCURRENCY  # invocations of one function at once
+    # How long a Lambda worker's role credentials last; a short one simulates their expiry (tests).
+    lambda_credentials_ttl_s: int = DEFAULT_CREDENTIALS_TTL_S
 
     def __post_init__(self) -> None:
         if self.lambda_runtime_client not in RUNTIME_CLIENTS:
@@ -36,6 +39,8 @@ class CloudSettings:
             )
         if self.lambda_concurrency < 1:
             raise SettingsError(f"concurrency must be at least 1, not {self.lambda_concurrency}")
+        if self.lambda_credentials_ttl_s < 1:
+            raise SettingsError(f"credentials must last at least 1 s, not {self.lambda_credentials_ttl_s}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CloudSettings:
@@ -51,4 +56,9 @@ class CloudSettings:
             raise SettingsError(
                 f"{ENV_LAMBDA_CONCURRENCY}={raw!r} is not usable: give a whole number of workers, at least 1"
             )
-        return cls(lambda_runtime_client=client, lambda_concurrency=concurrency)
+        raw_ttl = env.get(ENV_LAMBDA_CREDENTIALS_TTL) or str(DEFAULT_CREDENTIALS_TTL_S)
+        if not raw_ttl.strip().isdigit() or int(raw_ttl) < 1:
+            raise SettingsError(
+                f"{ENV_LAMBDA_CREDENTIALS_TTL}={raw_ttl!r} is not usable: give a whole number of seconds, at least 1"
+            )
+        return cls(client, concurrency, int(raw_ttl))

@@ -1,15 +1,21 @@
-"""The local cloud's state file: where it listens, which process it is, and whether it still runs."""
+"""The local cloud's state file: where it listens, which process it is, whether it still runs, and the local admin's
+credentials (the secret key is new at every start), and its AWS timing.
+
+The file is written readable by its owner only (mode 0600 on POSIX). On Windows the mode is not applied: the state
+folder sits in the learner's profile or project folder, which other users cannot read by default.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
 
-from ...config import LOCAL_ADMIN_ACCESS_KEY, LOCAL_ADMIN_SECRET_KEY, STATE_FILE_NAME, state_dir
+from ...config import LOCAL_ADMIN_ACCESS_KEY, STATE_FILE_NAME, state_dir
+from .timing import TimingSettings
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,15 @@ class CloudState:
     region: str
     started_at: float  # process create time (seconds since the epoch), guards against pid reuse
     host: str = "127.0.0.1"
+    admin_access_key: str = LOCAL_ADMIN_ACCESS_KEY
+    admin_secret_key: str = field(default="", repr=False)  # generated at start; empty in a state file of an old kit
+    timing_mode: str = "off"  # the timing model the cloud runs with (core/timing.py)
+    time_scale: float = 1.0
+    time_seed: int | None = None
+
+    @property
+    def timing(self) -> TimingSettings:
+        return TimingSettings(self.timing_mode, self.time_scale, self.time_seed)
 
     @property
     def endpoint_url(self) -> str:
@@ -33,8 +48,8 @@ class CloudState:
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": LOCAL_ADMIN_ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN_SECRET_KEY,
+            "AWS_ACCESS_KEY_ID": self.admin_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.admin_secret_key,
         }
 
     def is_alive(self) -> bool:
@@ -61,11 +76,14 @@ def read_state(directory: Path | None = None) -> CloudState | None:
 
 
 def write_state(state: CloudState, directory: Path | None = None) -> Path:
-    """Write the state atomically (a reader never sees half a file)."""
+    """Write the state atomically (a reader never sees half a file), readable by its owner only."""
     path = state_file(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # created private, never readable by others
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(state), indent=2))
     os.replace(tmp, path)
     return path
 

@@ -12,7 +12,11 @@ workshop makes (see docs/iam-enforcement.md for the full table).
   ``log-group::log-stream:``, which is how AWS evaluates them (hence policies use ``log-group:{group}:*``).
 - S3 object calls on ``arn:aws:s3:::{bucket}/{key}``, bucket calls on ``arn:aws:s3:::{bucket}``.
 - Lambda Invoke (and a few control calls) on ``function:{name}[:{qualifier}]``.
-- STS AssumeRole on the role ARN.
+- iam:PassRole on the role a call hands to a service (Lambda CreateFunction and UpdateFunctionConfiguration with a
+  Role, SageMaker CreateModel with an ExecutionRoleArn), with ``iam:PassedToService`` and
+  ``iam:AssociatedResourceArn``.
+- STS AssumeRole on the role ARN, decided by ``sts.py`` with the role's trust policy (``decided_by``), and
+  GetSessionToken, also decided there.
 
 A call whose action can be named (JSON protocol ``X-Amz-Target``, query protocol ``Action=``) but whose resource
 is not mapped above is checked against the resource "*"; a call whose action cannot be named gives None.
@@ -32,10 +36,20 @@ from werkzeug.wrappers import Request
 
 @dataclass(frozen=True)
 class Check:
-    """One authorization AWS makes for a call: an action on a resource ARN (or "*")."""
+    """One authorization AWS makes for a call: an action on a resource ARN (or "*"), with the condition keys AWS
+    gives it (lower-cased; only PassRole's here)."""
 
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+def pass_role(role_arn: Any, service: str, resource: str) -> tuple[Check, ...]:
+    """The iam:PassRole check AWS adds when a call hands a role to a service (none when no role is given)."""
+    if not isinstance(role_arn, str) or not role_arn:
+        return ()
+    context = (("iam:passedtoservice", service), ("iam:associatedresourcearn", resource))
+    return (Check("iam:PassRole", role_arn, context),)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,7 @@ class Call:
 
     checks: tuple[Check, ...]
     always_allowed: bool = False
+    decided_by: str | None = None  # the module that authorizes the call itself (AssumeRole: the trust policy too)
 
 
 _IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}  # signing name -> IAM action prefix, where they differ
@@ -120,7 +135,9 @@ def _sagemaker_checks(op: str, p: dict[str, Any], region: str, account: str) -> 
     base = f"arn:aws:sagemaker:{region}:{account}:"
     for key, kind in (("EndpointName", "endpoint"), ("EndpointConfigName", "endpoint-config"), ("ModelName", "model")):
         if isinstance(p.get(key), str):
-            return (Check(f"sagemaker:{op}", f"{base}{kind}/{p[key].lower()}"),)
+            arn = f"{base}{kind}/{p[key].lower()}"
+            passed = pass_role(p.get("ExecutionRoleArn"), "sagemaker.amazonaws.com", arn) if op == "CreateModel" else ()
+            return (Check(f"sagemaker:{op}", arn), *passed)
     return (Check(f"sagemaker:{op}", "*"),)
 
 
@@ -146,6 +163,9 @@ _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
 )
 
 
+_ROLE_ACTIONS = ("CreateFunction", "UpdateFunctionConfiguration")  # calls that pass the function's role
+
+
 def _function_arn(name: str, qualifier: str | None, region: str, account: str) -> str:
     """arn:aws:lambda:...:function:{name}[:{qualifier}] from a name, a partial ARN or a full ARN."""
     if name.startswith("arn:"):
@@ -164,11 +184,13 @@ def _lambda_call(request: Request, body: bytes, region: str, account: str) -> Ca
             continue
         if action == "ListFunctions":
             return Call((Check("lambda:ListFunctions", "*"),))
-        name = match.groupdict().get("fn") or _json_body(body).get("FunctionName")
+        payload = _json_body(body) if action in _ROLE_ACTIONS or not match.groupdict().get("fn") else {}
+        name = match.groupdict().get("fn") or payload.get("FunctionName")
         if not isinstance(name, str) or not name:
             return Call((Check(f"lambda:{action}", "*"),))
         arn = _function_arn(name, request.args.get("Qualifier"), region, account)
-        return Call((Check(f"lambda:{action}", arn),))
+        passed = pass_role(payload.get("Role"), "lambda.amazonaws.com", arn) if action in _ROLE_ACTIONS else ()
+        return Call((Check(f"lambda:{action}", arn), *passed))
     return None
 
 
@@ -305,7 +327,9 @@ def describe_call(request: Request, body: bytes, service: str | None, region: st
     if prefix == "sts" and action == "GetCallerIdentity":
         return Call((), always_allowed=True)
     if prefix == "sts" and action == "AssumeRole" and params.get("RoleArn"):
-        return Call((Check("sts:AssumeRole", params["RoleArn"][0]),))
+        return Call((Check("sts:AssumeRole", params["RoleArn"][0]),), decided_by="sts.py")
+    if prefix == "sts" and action == "GetSessionToken":
+        return Call((), decided_by="sts.py")
     return Call((Check(f"{prefix}:{action}", "*"),))
 
 

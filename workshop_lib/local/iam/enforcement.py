@@ -4,19 +4,21 @@ moto checks permissions only when asked, and then (apart from S3, IAM, SQS and S
 so a policy scoped to a table's ARN would be denied. This guard, asked before every request, evaluates the
 caller's identity-based policies the way AWS does for the calls the workshop makes.
 
-Who is checked
-- Requests signed with the local admin key (``config.LOCAL_ADMIN_ACCESS_KEY``) pass unchecked.
-- Unsigned requests pass (API Gateway invoke URLs, the Lambda Runtime API, ...). AWS refuses an unsigned call to
-  a service API; the local cloud leaves it to moto.
+Who is checked (the authentication guard, ``authentication.py``, has verified the signature and the key before)
+- Requests signed with the local admin key (``config.LOCAL_ADMIN_ACCESS_KEY``), or with session credentials the
+  admin got from GetSessionToken, pass unchecked.
+- Unsigned requests reaching this guard are the public ones (API Gateway stage URLs): they pass.
 - Temporary credentials from moto's STS AssumeRole (the Lambda workers get these for the function's execution
   role) act as ``arn:aws:sts::{account}:assumed-role/{role}/{session}`` with the role's inline and attached
   policies.
-- An IAM user's access key acts as the user: its inline and attached policies and those of its groups.
+- An IAM user's access key, or session credentials it got from GetSessionToken, acts as the user: its inline and
+  attached policies and those of its groups.
 - Any other key, an inactive key, or a session token that is not the key's own gets the service's own
   "invalid security token" error (DynamoDB ``UnrecognizedClientException``, S3 ``InvalidAccessKeyId``, ...).
 
 How a decision is made (AWS's logic for identity-based policies within one account)
-- Policies are read from moto's IAM backend on every call, so a policy change takes effect on the next call.
+- Policies are read from moto's IAM backend on every call, so a policy change takes effect on the next call;
+  with the timing model on, a role's policy change takes effect seconds later, as on AWS (``propagation.py``).
 - A statement applies when its Action (or NotAction) matches the action and its Resource (or NotResource)
   matches the resource. Wildcards ``*`` and ``?`` work in both; actions match case-insensitively, resources
   case-sensitively (so ``endpoint/My-Endpoint`` never matches: SageMaker endpoint ARNs are lower-case).
@@ -44,15 +46,16 @@ Calls not mapped
   for every identity except the local admin.
 
 Not emulated (on AWS these can change a decision)
-- Condition elements: the guard gives the policy engine no condition keys, so a statement with a Condition never
-  applies here: a conditional Allow grants nothing and a conditional Deny denies nothing. Policy variables
-  (``${aws:username}``) are not substituted.
+- Condition elements: the guard gives the policy engine no condition keys (but PassRole's, below), so a statement
+  with a Condition never applies here: a conditional Allow grants nothing and a conditional Deny denies nothing.
+  Policy variables (``${aws:username}``) are not substituted.
 - Resource-based policies in a caller's decision: bucket policies, and a Lambda function's policy for a signed
   Invoke call (the function policy is evaluated, with conditions, when API Gateway invokes the function: see
   awslambda/invoke.py). Permissions boundaries, session policies passed to AssumeRole, service control policies,
   cross-account access.
-- Signatures are not verified, credential expiry is not checked, and AssumeRole does not check the role's trust
-  policy (moto does not either).
+- Condition keys other than ``iam:PassedToService`` and ``iam:AssociatedResourceArn`` (given for the PassRole
+  check of CreateFunction, UpdateFunctionConfiguration and CreateModel). AssumeRole is decided by ``sts.py``
+  (the role's trust policy and the caller's ``sts:AssumeRole`` permission), not here.
 
 moto seam: finding the identity behind an access key and reading its policies uses moto's in-process IAM and
 STS backends through ``core/moto_seam.py`` (``MotoIdentities``); tests/test_moto_seam.py fails clearly if moto's
@@ -74,6 +77,7 @@ from ..core.policy import Decision, evaluate
 from ..core.records import InvalidCredentials, Principal
 from ..core.signing import credential_of
 from .actions import describe_call, query_action
+from .authentication import identity_of
 from .exceptions import (
     INVALID_TOKEN,
     AccessDenied,
@@ -86,6 +90,7 @@ from .exceptions import (
     S3AccessDenied,
     UnrecognizedClientException,
 )
+from .propagation import RolePolicies
 
 _QUERY_COMPATIBLE_TARGETS = ("GraniteServiceVersion20100801.", "AmazonSQS.")
 
@@ -151,19 +156,28 @@ def refusals_for(request: Request, service: str | None, body: bytes) -> Refusals
 class IamEnforcement:
     """Guard of the router: refuses what the caller's identity-based policies do not allow."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, policies: RolePolicies | None = None) -> None:
         self.ctx = ctx
         self.identities = MotoIdentities(backends.account_id)
+        # The policy lookup: moto's current policies, or (timing model on) what a role's callers see while a
+        # change of its policies propagates.
+        self.policies: RolePolicies | MotoIdentities = policies or self.identities
 
     def check(self, request: Request) -> None:
         """Return to let the request pass; raise the called service's own refusal otherwise."""
         credential = credential_of(request)
+        identity = identity_of(request)  # set by the authentication guard
         if credential is None or credential.access_key == LOCAL_ADMIN_ACCESS_KEY:
+            return
+        if identity is not None and identity.principal.kind == "admin":
             return
         body = request.get_data(cache=True)
         refusals = refusals_for(request, credential.service, body)
         try:
-            principal = self.identities.principal(credential.access_key, credential.session_token)
+            if identity is not None:
+                principal = identity.principal
+            else:  # a router built without the authentication guard
+                principal = self.identities.principal(credential.access_key, credential.session_token)
         except InvalidCredentials as exc:
             raise refusals.invalid(exc.reason) from None
         region = credential.region or self.ctx.region
@@ -174,11 +188,11 @@ class IamEnforcement:
                 f"IAM action and resource {request.method} {request.path} ({credential.service}) needs, so it refuses "
                 "it for every identity except the local admin (see docs/iam-enforcement.md)"
             )
-        if call.always_allowed:
+        if call.always_allowed or call.decided_by:
             return
-        documents = self.identities.documents(principal)
+        documents = self.policies.documents(principal)
         for check in call.checks:
-            decision = evaluate(documents, check.action, check.resource)
+            decision = evaluate(documents, check.action, check.resource, dict(check.context))
             if decision is not Decision.ALLOW:
                 message = denial_message(
                     principal.arn, check.action, check.resource, decision, quote=refusals.quote_resource

@@ -103,3 +103,122 @@ class InvalidInput(IamApiError):
 class NoSuchEntity(IamApiError):
     code = "NoSuchEntity"
     status = 404
+
+
+# --- Authentication: the signature, the access key, the session token, the request time (iam/authentication.py) --
+# Messages are AWS's; docs/authentication.md has the table per service with its sources.
+EXPIRED_TOKEN = "The security token included in the request is expired"
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+    "Key and signing method. Consult the service documentation for details."
+)
+
+
+class MissingAuthenticationTokenException(AwsJsonError):
+    code = "MissingAuthenticationTokenException"
+    status = 400
+    type_prefix = _CORAL
+
+
+class IncompleteSignatureException(AwsJsonError):
+    code = "IncompleteSignatureException"
+    status = 400
+    type_prefix = _CORAL
+
+
+class InvalidSignatureException(AwsJsonError):
+    code = "InvalidSignatureException"
+    status = 400
+    type_prefix = _CORAL
+
+
+class ExpiredTokenException(AwsJsonError):
+    code = "ExpiredTokenException"
+    status = 400
+    type_prefix = _CORAL
+
+
+class RestMissingAuthenticationTokenException(RestIamError):
+    code = "MissingAuthenticationTokenException"
+    status = 403
+
+
+class RestIncompleteSignatureException(RestIamError):
+    code = "IncompleteSignatureException"
+    status = 403
+
+
+class RestInvalidSignatureException(RestIamError):
+    code = "InvalidSignatureException"
+    status = 403
+
+
+class RestExpiredTokenException(RestIamError):
+    code = "ExpiredTokenException"
+    status = 403
+
+
+class MissingAuthenticationToken(QueryXmlError):
+    code = "MissingAuthenticationToken"
+    status = 403
+
+
+class IncompleteSignature(QueryXmlError):
+    code = "IncompleteSignature"
+    status = 400
+
+
+class SignatureDoesNotMatch(QueryXmlError):
+    code = "SignatureDoesNotMatch"
+    status = 403
+
+
+class ExpiredToken(QueryXmlError):
+    code = "ExpiredToken"
+    status = 403
+
+
+class S3SignatureDoesNotMatch(RestXmlError):
+    code = "SignatureDoesNotMatch"
+    status = 403
+
+
+class S3ExpiredToken(RestXmlError):
+    code = "ExpiredToken"
+    status = 400
+
+
+class RequestTimeTooSkewed(RestXmlError):
+    code = "RequestTimeTooSkewed"
+    status = 403
+
+
+class AuthorizationHeaderMalformed(RestXmlError):
+    code = "AuthorizationHeaderMalformed"
+    status = 400
+
+
+class AuthorizationQueryParametersError(RestXmlError):
+    code = "AuthorizationQueryParametersError"
+    status = 400
+
+
+class XAmzContentSHA256Mismatch(RestXmlError):
+    code = "XAmzContentSHA256Mismatch"
+    status = 400
+
+
+class StsApiError(QueryXmlError):
+    """An error of STS's own API (the query protocol with STS's namespace)."""
+
+    namespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+class StsValidationError(StsApiError):
+    code = "ValidationError"
+    status = 400
+
+
+class StsAccessDenied(StsApiError):
+    code = "AccessDenied"
+    status = 403

@@ -6,7 +6,8 @@ script as the scikit-learn container does (workshop_lib/model/container: code di
 model_fn). A failure raises ``DeployFailed`` with AWS's FailureReason: the download or extraction failure, or the
 failed ping health check (the script did not import, model_fn raised or is missing, a requirement is not
 installed); the details go to the endpoint's CloudWatch log group. A deployed model serves until the endpoint is
-deleted or updated to another config: deleting or overwriting the S3 object afterwards changes nothing.
+deleted or updated to another config: deleting or overwriting the S3 object afterwards changes nothing. An
+update's model is staged while the endpoint is Updating (the old one serves) and promoted when the update completes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ModelStore:
         self.root = root
         self._log = log  # (region, endpoint, variant, message): a line of the endpoint's CloudWatch log
         self._served: dict[tuple[str, str], ServedModel] = {}
+        self._staged: dict[tuple[str, str], ServedModel] = {}  # an update's model, until the update completes
         self._lock = threading.Lock()
 
     def serving(self, region: str, name: str) -> ServedModel | None:
@@ -58,15 +60,37 @@ class ModelStore:
         if old is not None and old is not served:
             shutil.rmtree(old.directory, ignore_errors=True)
 
-    def forget(self, region: str, name: str) -> None:
+    def stage(self, region: str, name: str, served: ServedModel) -> None:
+        """Hold an update's model until ``promote`` (a model staged before and not promoted is discarded)."""
         with self._lock:
-            served = self._served.pop((region, name), None)
-        if served is not None:
-            shutil.rmtree(served.directory, ignore_errors=True)
+            old = self._staged.get((region, name))
+            self._staged[(region, name)] = served
+        if old is not None and old is not served:
+            shutil.rmtree(old.directory, ignore_errors=True)
+
+    def promote(self, region: str, name: str) -> ServedModel | None:
+        """Serve the staged model from now on; returns it, None when nothing is staged."""
+        with self._lock:
+            staged = self._staged.pop((region, name), None)
+            old = self._served.get((region, name))
+            if staged is not None:
+                self._served[(region, name)] = staged
+        if staged is not None and old is not None:
+            shutil.rmtree(old.directory, ignore_errors=True)
+        return staged
+
+    def forget(self, region: str, name: str) -> None:
+        """Discard the endpoint's models, serving and staged."""
+        with self._lock:
+            gone = [self._served.pop((region, name), None), self._staged.pop((region, name), None)]
+        for served in gone:
+            if served is not None:
+                shutil.rmtree(served.directory, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
             self._served.clear()
+            self._staged.clear()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def load(self, region: str, name: str, config_name: str) -> ServedModel:

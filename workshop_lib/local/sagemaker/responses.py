@@ -4,11 +4,11 @@
 returns canned strings for any name). The endpoint's model was deployed when the endpoint was created or updated
 (``control_plane.py``, ``models.py``); each request runs through it as the SageMaker scikit-learn container runs it
 (workshop_lib/model/container: input_fn -> predict_fn -> output_fn, or transform_fn, and the container's worker's
-answer).
+answer). While an endpoint is Updating (timing model on, ``endpoint_states.py``) its old model serves.
 
-Errors are AWS's: ValidationError (400) "Endpoint {name} of account {account} not found." for an unknown or
-not-InService endpoint (a Failed one included); ModelError (424) with OriginalStatusCode, OriginalMessage and
-LogStreamArn when the model answers 4xx/5xx (an exception in the script gives the container's 500 page, its
+Errors are AWS's: ValidationError (400) "Endpoint {name} of account {account} not found." for an unknown endpoint
+or one that does not serve (Creating, Deleting, Failed); ModelError (424) with OriginalStatusCode, OriginalMessage
+and LogStreamArn when the model answers 4xx/5xx (an exception in the script gives the container's 500 page, its
 traceback goes to the endpoint's CloudWatch log group ``/aws/sagemaker/Endpoints/{name}``); HTTP 413 "HTTP content
 length exceeded 6291456 bytes." for a body over InvokeEndpoint's 6 MB limit (the wording of AWS's answer as
 reported when the limit was 5 MB; the current text is not documented). Success carries the script's Content-Type
@@ -20,9 +20,9 @@ Python and packages, nothing is pip-installed, model_fn runs once instead of onc
 workshop_lib/model/container/script.py), the model's ``Environment`` variables in ``os.environ`` (only
 SAGEMAKER_PROGRAM / SAGEMAKER_SUBMIT_DIRECTORY / SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT are read), instance types
 and counts, traffic splitting between several variants (the first variant serves), TargetVariant / TargetModel /
-inference components, async and streaming invocations, serverless endpoints, autoscaling, data capture, the
-60-second model timeout, and the Creating/Updating states (the outcome of CreateEndpoint / UpdateEndpoint is there
-at once).
+inference components, async and streaming invocations, serverless endpoints, autoscaling, data capture, and the
+60-second model timeout. With the timing model off, the Creating / Updating / Deleting states take no time: the
+outcome of CreateEndpoint / UpdateEndpoint / DeleteEndpoint is there when the call answers.
 """
 
 from __future__ import annotations
@@ -41,30 +41,33 @@ from ...model.container.responses import server_error
 from ..core.context import CloudContext
 from ..core.moto_seam import MotoBackends, MotoDispatcher
 from ..core.signing import region_of, signed_service
-from .control_plane import SageMakerControlPlane
+from ..core.timing import Timing
+from .control_plane import EndpointControlPlane
+from .endpoint_states import SERVING, EndpointStates
 from .exceptions import MAX_BODY_BYTES, ModelError, PayloadTooLarge, ValidationError, log_group
 from .models import ModelStore
 
 log = logging.getLogger("workshop_lib.local.sagemaker")
 
 _INVOKE_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
-_SERVING = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack"})  # an endpoint serves while updated
 
 
 def sagemaker_services(
-    ctx: CloudContext, backends: MotoBackends, moto: MotoDispatcher
-) -> list[SageMakerControlPlane | SageMakerRuntimeService]:
-    """The control-plane patches and the runtime, sharing the endpoints' deployed models."""
-    runtime = SageMakerRuntimeService(ctx, backends)
-    return [SageMakerControlPlane(ctx, backends, moto, runtime.models), runtime]
+    ctx: CloudContext, backends: MotoBackends, moto: MotoDispatcher, timing: Timing
+) -> list[EndpointControlPlane | SageMakerRuntimeService]:
+    """The control plane and the runtime, sharing the endpoints' deployed models and in-between states."""
+    states = EndpointStates(timing, backends)
+    runtime = SageMakerRuntimeService(ctx, backends, states)
+    return [EndpointControlPlane(ctx, backends, moto, runtime.models, states), runtime]
 
 
 class SageMakerRuntimeService:
     """InvokeEndpoint over the endpoints' deployed models."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends) -> None:
+    def __init__(self, ctx: CloudContext, backends: MotoBackends, states: EndpointStates) -> None:
         self.ctx = ctx
         self.backends = backends
+        self.states = states
         self.models = ModelStore(backends, ctx.work_dir / "sagemaker", self._log)
         self._log_lock = threading.Lock()
 
@@ -89,12 +92,13 @@ class SageMakerRuntimeService:
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         region = region_of(request, self.ctx.region)
+        self.states.expire()  # updates and deletions whose time is over are complete before moto is read
         endpoint = self.backends.endpoint(name, region)
-        if endpoint is None or endpoint.status not in _SERVING:
+        if endpoint is None or self.states.status(region, name, endpoint.status) not in SERVING:
             raise ValidationError(f"Endpoint {name} of account {self.ctx.account_id} not found.")
-        served = self.models.serving(region, name)
+        served = self.models.serving(region, name)  # while Updating, the old model: the new one serves once promoted
         variant = served.variant if served is not None else "AllTraffic"
-        if served is None or served.config_name != endpoint.config_name:  # not deployed through the control plane
+        if served is None:  # not deployed through the control plane (moto's backend written directly)
             self._log(region, name, variant, f"no model is deployed for endpoint config {endpoint.config_name}")
             outcome: Outcome = server_error()
         else:
