@@ -84,6 +84,8 @@ class EndpointStates:
         key = (region, name)
         if self._deleting.active(key):
             return
+        with self._lock:
+            self._new_configs.pop(key, None)  # an update under way never completes on a deleting endpoint
         if self._deleting.start(key) <= self.timing.now():
             self._delete(key)
 
