@@ -425,10 +425,11 @@ class RequestLog:
             "InvalidRequestCount": int(400 <= status_code < 500),
             "UnrecordedCount": int(self.fields["recorded"] == "failed"),
         }
-        metrics = [{"Name": name, "Unit": "Count"} for name in values]
+        # StorageResolution 1: high-resolution metrics, so an alarm with a 10-second period reacts within seconds.
+        metrics = [{"Name": name, "Unit": "Count", "StorageResolution": 1} for name in values]
         if self.fields["latencyMs"] is not None:
             values = {"LatencyMs": self.fields["latencyMs"], **values}
-            metrics.insert(0, {"Name": "LatencyMs", "Unit": "Milliseconds"})
+            metrics.insert(0, {"Name": "LatencyMs", "Unit": "Milliseconds", "StorageResolution": 1})
         return {
             "_aws": {
                 "Timestamp": int(time.time() * 1000),

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The kit's launcher: needs only Python 3.11+; the Makefile's targets call it, and so can you.
 
-    python kit.py workshop   run every workshop notebook on the local cloud (the main job)
+    python kit.py workshop   run every workshop notebook on the local cloud (the main job); --lang vi: in Vietnamese
     python kit.py test       lint, then the whole test suite
     python kit.py lab        JupyterLab on your copy of the notebooks, with the local cloud
-                             (python kit.py lab --help: --port N, --no-browser, --reset, ...)
+                             (python kit.py lab --help: --port N, --no-browser, --reset, --lang vi, ...)
     python kit.py bench [NAME ...] [-- OPTIONS]   the benchmarks in bench/ (bench/*.py with a main()), or those named
     python kit.py notebooks --strip|--check   strip outputs and volatile metadata from notebooks/*.ipynb
     python kit.py up|down|status|env   the local cloud alone

@@ -47,6 +47,9 @@ RULE_BOUNDS_S = {
     "sagemaker-endpoint-delete": 15.0,  # Deleting -> gone
     "apigateway-stage": 4.0,  # a new deployment / permission answers 5xx
     "apigateway-quota": 30.0,  # DeleteRestApi: 1 per 30 s per account (CreateDeployment 5 s, CreateRestApi 3 s)
+    "cloudwatch-metrics": 5.0,  # a Lambda's EMF line becomes data points GetMetricData returns (08.3)
+    "cloudwatch-alarm-evaluation": 70.0,  # an alarm is evaluated once a minute, on a 10-second period (08.3)
+    "sns-delivery": 5.0,  # an alarm's state change reaches the topic's subscribers (08.3)
 }
 
 

@@ -32,6 +32,7 @@ from .errors import (
     aws_code,
     aws_error,
 )
+from .i18n import _
 
 __all__ = [
     "SEED_PAYLOAD",
@@ -73,9 +74,9 @@ def _function_arn(conn: Connection, function: str) -> str:
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
-                f"Lambda function {function!r} does not exist, so no API can invoke it",
+                _("Lambda function {function!r} does not exist, so no API can invoke it").format(function=function),
                 resource=f"function {function}",
-                fix="deploy it first with deploy_lambda(), or check the name and the participant prefix",
+                fix=_("deploy it first with deploy_lambda(), or check the name and the participant prefix"),
             ) from exc
         raise aws_error(exc, f"function {function}") from exc
 
@@ -91,11 +92,14 @@ def _kit_apis(conn: Connection) -> list[dict[str, Any]]:
     foreign = [a["id"] for a in apis if any((a.get("tags") or {}).get(k) != v for k, v in conn.tags.items())]
     if foreign:
         raise ResourceConflict(
-            f"REST API {conn.names.api!r} ({', '.join(foreign)}) exists but was not created by the kit "
-            f"(it lacks the tags {conn.tags})",
+            _("REST API {api!r} ({foreign}) exists but was not created by the kit (it lacks the tags {tags})").format(
+                api=conn.names.api, foreign=", ".join(foreign), tags=conn.tags
+            ),
             resource=f"REST API {conn.names.api}",
-            fix="connect with a participant prefix (connect(prefix='yourname')) so the kit uses other names, "
-            "or delete that API yourself if it is yours",
+            fix=_(
+                "connect with a participant prefix (connect(prefix='yourname')) so the kit uses other "
+                "names, or delete that API yourself if it is yours"
+            ),
         )
     return apis
 
@@ -104,9 +108,11 @@ def _the_api(conn: Connection) -> dict[str, Any] | None:
     apis = _kit_apis(conn)
     if len(apis) > 1:
         raise ResourceConflict(
-            f"{len(apis)} REST APIs are named {conn.names.api!r}: {', '.join(a['id'] for a in apis)}",
+            _("{apis_count} REST APIs are named {api!r}: {value}").format(
+                apis_count=len(apis), api=conn.names.api, value=", ".join(a["id"] for a in apis)
+            ),
             resource=f"REST API {conn.names.api}",
-            fix="delete the extra ones (delete_rest_api() deletes them all), then run create_rest_api() again",
+            fix=_("delete the extra ones (delete_rest_api() deletes them all), then run create_rest_api() again"),
         )
     return apis[0] if apis else None
 
@@ -214,11 +220,18 @@ def _ensure_method(conn: Connection, api_id: str, resource_id: str) -> tuple[dic
         return {}, True
     if method.get("authorizationType") != "NONE" or method.get("apiKeyRequired"):
         raise ResourceConflict(
-            f"{HTTP_METHOD} {RESOURCE_PATH} of API {api_id} requires authorization "
-            f"({method.get('authorizationType')}, API key required: {method.get('apiKeyRequired')}), "
-            "so the workshop's curl command would be refused",
+            _(
+                "{http_method} {resource_path} of API {api_id} requires authorization ({value}, API key "
+                "required: {value2}), so the workshop's curl command would be refused"
+            ).format(
+                http_method=HTTP_METHOD,
+                resource_path=RESOURCE_PATH,
+                api_id=api_id,
+                value=method.get("authorizationType"),
+                value2=method.get("apiKeyRequired"),
+            ),
             resource=f"REST API {conn.names.api} ({api_id})",
-            fix="delete the API with delete_rest_api() and run create_rest_api() again",
+            fix=_("delete the API with delete_rest_api() and run create_rest_api() again"),
         )
     return method, False
 
@@ -291,7 +304,7 @@ def invoke_url(conn: Connection | None = None) -> str:
         raise ResourceNotFound(
             f"REST API {conn.names.api!r} {state}",
             resource=f"REST API {conn.names.api}",
-            fix="run create_rest_api() first",
+            fix=_("run create_rest_api() first"),
         )
     return conn.invoke_url(api["id"], conn.names.stage, RESOURCE_PATH)
 

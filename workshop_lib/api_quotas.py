@@ -13,6 +13,7 @@ from typing import Any
 
 from . import waiting
 from .connect import Connection
+from .i18n import _
 
 # AWS's control-plane rate limits, in seconds between two calls of one account.
 PACERS = {
@@ -42,8 +43,10 @@ def apigateway_call(conn: Connection, operation: str, *, what: str, **params: An
         call,
         what=f"API Gateway to accept {operation} of {what} (rate-limited)",
         timeout=QUOTA_WAIT_S,
-        fix="other participants of this account are creating or deleting APIs at the same time: "
-        "run the step again in a few minutes",
+        fix=_(
+            "other participants of this account are creating or deleting APIs at the same time: run "
+            "the step again in a few minutes"
+        ),
         rule=waiting.API_QUOTA,
         backoff=QUOTA_BACKOFF,
     )

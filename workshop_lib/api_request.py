@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from . import waiting
 from .errors import InvalidInput, LocalCloudError, ResourceNotFound, WaitTimeout
+from .i18n import _
 
 SEED_PAYLOAD: dict[str, Any] = {"input": {"text": "Hello AI!"}}
 STAGE_WAIT_S = 30.0  # a fresh stage or permission answers 5xx for a few seconds: retried this long
@@ -59,9 +60,9 @@ def _payload_bytes(payload: Any) -> bytes:
         return json.dumps(payload).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise InvalidInput(
-            f"the payload cannot be sent as JSON: {exc}",
+            _("the payload cannot be sent as JSON: {exc}").format(exc=exc),
             resource="payload",
-            fix='pass a dict such as {"input": {"text": "Hello AI!"}}, a JSON string, or bytes',
+            fix=_('pass a dict such as {"input": {"text": "Hello AI!"}}, a JSON string, or bytes'),
         ) from exc
 
 
@@ -69,9 +70,9 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(
-            f"{url!r} is not an http(s) URL",
+            _("{url!r} is not an http(s) URL").format(url=url),
             resource="url",
-            fix="use invoke_url() (or ApiInfo.invoke_url from create_rest_api())",
+            fix=_("use invoke_url() (or ApiInfo.invoke_url from create_rest_api())"),
         )
     return url
 
@@ -162,14 +163,14 @@ def _post(url: str, data: bytes, headers: dict[str, str] | None, timeout: float)
         reason = getattr(exc, "reason", exc)
         if local:
             raise LocalCloudError(
-                f"nothing answers at {url}: {reason}",
+                _("nothing answers at {url}: {reason}").format(url=url, reason=reason),
                 resource=url,
-                fix="start the local cloud (`python -m workshop_lib up`), then take the URL from invoke_url()",
+                fix=_("start the local cloud (`python -m workshop_lib up`), then take the URL from invoke_url()"),
             ) from exc
         raise ResourceNotFound(
-            f"no answer from {url}: {reason}",
+            _("no answer from {url}: {reason}").format(url=url, reason=reason),
             resource=url,
-            fix="check the URL (API id, region, stage) with invoke_url(), and your network connection",
+            fix=_("check the URL (API id, region, stage) with invoke_url(), and your network connection"),
         ) from exc
     elapsed_ms = (time.perf_counter() - start) * 1000
     header_map: dict[str, str] = {}

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from .config import tag_dict, tag_list
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceConflict, aws_code, aws_error
+from .i18n import _
 from .model.artifact import ARTIFACT_NAME, CODE_DIR, ENTRY_POINT, sha256_of
 
 
@@ -27,10 +28,12 @@ def ensure_bucket(conn: Connection | None = None) -> str:
     except ClientError as exc:
         if aws_code(exc) in ("403", "AccessDenied", "Forbidden"):
             raise ResourceConflict(
-                "the bucket exists but this identity may not use it "
-                "(another account owns the name, or a policy denies it)",
+                _(
+                    "the bucket exists but this identity may not use it (another account owns the name, or a "
+                    "policy denies it)"
+                ),
                 resource=f"bucket {bucket}",
-                fix="set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name",
+                fix=_("set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name"),
             ) from exc
         if aws_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise aws_error(exc, f"bucket {bucket}") from exc
@@ -42,9 +45,9 @@ def ensure_bucket(conn: Connection | None = None) -> str:
         except ClientError as exc:
             if aws_code(exc) == "BucketAlreadyExists":
                 raise ResourceConflict(
-                    "another AWS account already owns this bucket name",
+                    _("another AWS account already owns this bucket name"),
                     resource=f"bucket {bucket}",
-                    fix="set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name",
+                    fix=_("set a participant prefix (WORKSHOP_PREFIX) so the kit uses another bucket name"),
                 ) from exc
             if aws_code(exc) != "BucketAlreadyOwnedByYou":
                 raise aws_error(exc, f"bucket {bucket}") from exc
@@ -75,13 +78,17 @@ def _check_artifact(path: Path) -> None:
             names = set(tar.getnames())
     except (tarfile.TarError, OSError) as exc:
         raise InvalidInput(
-            f"not a readable tar.gz: {exc}", resource=str(path), fix="build it with workshop_lib.model.build_artifact()"
+            _("not a readable tar.gz: {exc}").format(exc=exc),
+            resource=str(path),
+            fix=_("build it with workshop_lib.model.build_artifact()"),
         ) from exc
     if script not in names:
         raise InvalidInput(
-            f"the artifact has no {script}, which the scikit-learn container runs (it holds {sorted(names)})",
+            _("the artifact has no {script}, which the scikit-learn container runs (it holds {value})").format(
+                script=script, value=sorted(names)
+            ),
             resource=str(path),
-            fix="build it with workshop_lib.model.build_artifact()",
+            fix=_("build it with workshop_lib.model.build_artifact()"),
         )
 
 
@@ -91,7 +98,7 @@ def upload_artifact(artifact: Path | str, conn: Connection | None = None) -> str
     path = Path(artifact)
     if not path.is_file():
         raise InvalidInput(
-            "the model artifact does not exist", resource=str(path), fix="run `python -m workshop_lib.model`"
+            _("the model artifact does not exist"), resource=str(path), fix="run `python -m workshop_lib.model`"
         )
     _check_artifact(path)
     digest = sha256_of(path)

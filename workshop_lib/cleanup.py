@@ -7,13 +7,16 @@ Resources of other projects, and of other participants in a shared account, are 
 AWS's timing: a deleted endpoint is Deleting and a deleted table DELETING for a while, still listed
 with their tags, so each deletion waits (waiting.poll) until its resource is gone; a resource that
 vanishes while it is being listed is skipped; DeleteRestApi goes through API Gateway's rate limit
-(api_quotas.py). The log groups that Lambda and SageMaker create for the kit's function and endpoint
+(api_quotas.py). Section 8.3's dashboard, alarms, SNS topic (with its subscriptions) and check queue are
+found by this participant's names and the kit's tags (a dashboard, which carries no tags, by its exact name
+and its metrics). The log groups that Lambda and SageMaker create for the kit's function and endpoint
 are deleted with them, and found on their own when their function or endpoint is gone already: log
 lines still on their way create a deleted group again, so cleanup() lists again until nothing is left.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +27,7 @@ from . import waiting
 from .config import TAG_KIT, TAG_KIT_VALUE, TAG_PARTICIPANT, tag_dict
 from .connect import Connection, current
 from .errors import DENIED_CODES, aws_code, aws_error
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,20 @@ def _ours(conn: Connection, tags: dict[str, str]) -> bool:
     return tags.get(TAG_KIT) == TAG_KIT_VALUE and tags.get(TAG_PARTICIPANT, "") == conn.prefix
 
 
-# Gone already (deleted meanwhile); SageMaker says "not found" with ValidationException.
+# Gone already (deleted meanwhile); SageMaker says "not found" with ValidationException; CloudWatch dashboards
+# ResourceNotFound, SNS NotFound, SQS QueueDoesNotExist (its JSON protocol) or AWS.SimpleQueueService.NonExistentQueue.
 _GONE_CODES = frozenset(
-    {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFoundException", "ValidationException"}
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NoSuchBucket",
+        "NotFoundException",
+        "ValidationException",
+        "ResourceNotFound",
+        "NotFound",
+        "QueueDoesNotExist",
+        "AWS.SimpleQueueService.NonExistentQueue",
+    }
 )
 
 
@@ -223,8 +238,91 @@ def _owner_exists(conn: Connection, service: str, name: str) -> bool:
     return _tags_or_gone(read) is not None
 
 
-# In deletion order: what calls a resource goes before it (API -> Lambda -> endpoint -> ...).
-_FINDERS = (_apis, _functions, _sagemaker, _tables, _roles, _buckets, _orphan_log_groups)
+def _dashboards(conn: Connection) -> Iterator[KitResource]:
+    """The participant's dashboard: CloudWatch dashboards carry no tags, so it is the kit's when its name is this
+    participant's exactly and every metric it plots is InferencePipeline's for this participant's ModelName."""
+    cw = conn.client("cloudwatch")
+    name = conn.names.dashboard
+    for page in cw.get_paginator("list_dashboards").paginate(DashboardNamePrefix=name):
+        for entry in page["DashboardEntries"]:
+            if entry["DashboardName"] != name:
+                continue  # another participant's (alice-... starts with the unprefixed name only if ours is '')
+            body = _tags_or_gone(lambda: cw.get_dashboard(DashboardName=name))
+            if body is not None and _plots_only_ours(conn, body["DashboardBody"]):
+                delete = _ignore_missing(lambda: cw.delete_dashboards(DashboardNames=[name]), f"dashboard {name}")
+                yield KitResource("CloudWatch dashboard", name, delete)
+
+
+def _plots_only_ours(conn: Connection, body: str) -> bool:
+    from .metrics import DIMENSION, NAMESPACE
+
+    try:
+        widgets = json.loads(body).get("widgets", [])
+        metrics = [m for w in widgets for m in w.get("properties", {}).get("metrics", [])]
+    except (ValueError, AttributeError):
+        return False
+    wanted = [DIMENSION, conn.names.endpoint]
+    return bool(metrics) and all(m[0] == NAMESPACE and list(m[2:4]) == wanted and len(m) == 4 for m in metrics)
+
+
+def _alarms(conn: Connection) -> Iterator[KitResource]:
+    from .alarms import alarm_names
+
+    cw = conn.client("cloudwatch")
+    for alarm in cw.describe_alarms(AlarmNames=alarm_names(conn))["MetricAlarms"]:
+        tags = _tags_or_gone(lambda a=alarm: cw.list_tags_for_resource(ResourceARN=a["AlarmArn"]))
+        if tags is not None and _ours(conn, tag_dict(tags.get("Tags"))):
+            name = alarm["AlarmName"]
+            delete = _ignore_missing(lambda n=name: cw.delete_alarms(AlarmNames=[n]), f"alarm {name}")
+            yield KitResource("CloudWatch alarm", name, delete)
+
+
+def _topics(conn: Connection) -> Iterator[KitResource]:
+    from .notifications import topic_arn
+
+    sns = conn.client("sns")
+    arn = topic_arn(conn)
+    tags = _tags_or_gone(lambda: sns.list_tags_for_resource(ResourceArn=arn))
+    if tags is None or not _ours(conn, tag_dict(tags.get("Tags"))):
+        return
+
+    def delete() -> None:
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+            for sub in page["Subscriptions"]:
+                if sub["SubscriptionArn"].startswith("arn:"):  # not "PendingConfirmation": those expire alone
+                    _ignore_missing(lambda s=sub: sns.unsubscribe(SubscriptionArn=s["SubscriptionArn"]), "sub")()
+        sns.delete_topic(TopicArn=arn)
+
+    yield KitResource("SNS topic (and its subscriptions)", conn.names.alarm_topic, _ignore_missing(delete, arn))
+
+
+def _queues(conn: Connection) -> Iterator[KitResource]:
+    from .notifications import check_queue_name
+
+    sqs = conn.client("sqs")
+    name = check_queue_name(conn)
+    for url in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", []):
+        if url.rsplit("/", 1)[-1] != name:
+            continue
+        tags = _tags_or_gone(lambda u=url: sqs.list_queue_tags(QueueUrl=u))
+        if tags is not None and _ours(conn, tags.get("Tags", {})):
+            yield KitResource("SQS queue", name, _ignore_missing(lambda u=url: sqs.delete_queue(QueueUrl=u), name))
+
+
+# In deletion order: what calls a resource goes before it (alarms -> topic, API -> Lambda -> endpoint -> ...).
+_FINDERS = (
+    _dashboards,
+    _alarms,
+    _topics,
+    _queues,
+    _apis,
+    _functions,
+    _sagemaker,
+    _tables,
+    _roles,
+    _buckets,
+    _orphan_log_groups,
+)
 
 
 def kit_resources(conn: Connection | None = None) -> list[KitResource]:
@@ -262,7 +360,7 @@ def cleanup(conn: Connection | None = None, *, dry_run: bool = False) -> list[Ki
         delete_pass,
         what="every resource the kit created to be gone",
         timeout=CLEANUP_WAIT_S,
-        fix="run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back",
+        fix=_("run wl.kit_resources() to see what comes back, and delete it in the console if it keeps coming back"),
         # The passes span the deletions' own waits, and then late log lines bringing a log group back.
         rule=f"{waiting.ENDPOINT_DELETE}+{waiting.TABLE_STATUS}+{waiting.LOG_DELIVERY}",
     )

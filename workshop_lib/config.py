@@ -23,6 +23,7 @@ ENV_STATE_DIR = "WORKSHOP_STATE_DIR"  # where the local cloud records its state 
 # Read by the local cloud's Lambda workers (workshop_lib/local/awslambda/):
 ENV_LAMBDA_RUNTIME_CLIENT = "WORKSHOP_LAMBDA_RUNTIME_CLIENT"  # "kit" (default) or "awslambdaric" (Linux only)
 ENV_LAMBDA_CONCURRENCY = "WORKSHOP_LAMBDA_CONCURRENCY"  # invocations per function at once (default 4)
+ENV_LANG = "WORKSHOP_LANG"  # the workshop's language: "en" (default) or "vi"; see i18n.py
 ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the learner's working copy of the notebooks (default my-notebooks/)
 ENV_LAMBDA_CREDENTIALS_TTL = "WORKSHOP_LAMBDA_CREDENTIALS_TTL"  # seconds a worker's role credentials last (6 h)
 
@@ -60,9 +61,14 @@ def state_dir() -> Path:
     return Path(os.environ.get(ENV_STATE_DIR) or KIT_ROOT / ".workshop")
 
 
-def lab_dir() -> Path:
-    """Folder of the learner's working copy of the notebooks, which `kit.py lab` opens (git-ignored)."""
-    return Path(os.environ.get(ENV_LAB_DIR) or KIT_ROOT / "my-notebooks")
+def lab_dir(lang: str = "en") -> Path:
+    """Folder of the learner's working copy of the notebooks, which `kit.py lab` opens (git-ignored).
+
+    The English copy is my-notebooks/ (or $WORKSHOP_LAB_DIR); another language's is beside it, named with the
+    language (my-notebooks-vi/), so that switching languages never touches the other copy.
+    """
+    base = Path(os.environ.get(ENV_LAB_DIR) or KIT_ROOT / "my-notebooks")
+    return base if lang == "en" else base.with_name(f"{base.name}-{lang}")
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,22 @@ class ResourceNames:
     def stage(self) -> str:
         return "prod"
 
+    @property
+    def dashboard(self) -> str:
+        return self._p("Inference-Monitoring-Dashboard")
+
+    @property
+    def high_latency_alarm(self) -> str:
+        return self._p("High-Latency-Alarm")
+
+    @property
+    def error_alarm(self) -> str:
+        return self._p("Inference-Error-Alarm")
+
+    @property
+    def alarm_topic(self) -> str:
+        return self._p("inference-alarms")
+
     def bucket(self, account_id: str, region: str) -> str:
         return self._p(f"workshop-artifacts-{account_id}-{region}").lower()
 
@@ -128,6 +150,7 @@ class ResourceNames:
             "metadata-write": "InferenceMetadataWrite",
             "invoke-endpoint": "InvokeSentimentEndpoint",
             "logs": "FunctionLogs",
+            "put-metric-data": "PublishInferenceMetrics",
         }
 
 

@@ -33,6 +33,7 @@ from .config import (
     kit_tags,
 )
 from .errors import CredentialsError, InvalidInput, NotConnectedError
+from .i18n import _
 
 CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60)
 
@@ -91,7 +92,9 @@ class Connection:
         """
         if not path.startswith("/"):
             raise InvalidInput(
-                f"the resource path {path!r} does not start with /", resource="path", fix="e.g. /inference"
+                _("the resource path {path!r} does not start with /").format(path=path),
+                resource="path",
+                fix="e.g. /inference",
             )
         if self.endpoint_url:
             return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_{path}"
@@ -144,7 +147,8 @@ class Connection:
 
 
 class _CallRecorder:
-    """Appends each call a client makes (service, operation, its string parameters) to a file, as JSON lines.
+    """Appends each call a client makes (service, operation, its string and string-list parameters) to a file,
+    as JSON lines.
 
     On when $WORKSHOP_CALL_LOG names a file: the test of policies/learner/ reads it to check that the
     learner's policy allows every call the workshop makes.
@@ -155,10 +159,17 @@ class _CallRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        names = {k: v for k, v in params.items() if isinstance(v, str) and len(v) < 2048}
+        names = {k: v for k, v in params.items() if _is_name(v)}
         line = {"service": model.service_model.service_name, "operation": model.name, "params": names}
         with self._lock, open(self.path, "a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")
+
+
+def _is_name(value: Any) -> bool:
+    """A string parameter, or a list of them (AlarmNames, DashboardNames): what names the resources a call is on."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_name(v) for v in value)
+    return isinstance(value, str) and len(value) < 2048
 
 
 _current: Connection | None = None
@@ -168,8 +179,8 @@ def current() -> Connection:
     """The connection made by the last connect() call (or the one use() made current)."""
     if _current is None:
         raise NotConnectedError(
-            "not connected to a target yet",
-            fix='call workshop_lib.connect() first (target="local" by default, or target="aws")',
+            _("not connected to a target yet"),
+            fix=_('call workshop_lib.connect() first (target="local" by default, or target="aws")'),
         )
     return _current
 
@@ -184,7 +195,9 @@ def use(conn: Connection | None) -> Iterator[Connection | None]:
     global _current
     if conn is not None and not isinstance(conn, Connection):
         raise InvalidInput(
-            f"use() takes a Connection or None, not {type(conn).__name__}", resource="connection", fix="use(connect())"
+            _("use() takes a Connection or None, not {type_name}").format(type_name=type(conn).__name__),
+            resource="connection",
+            fix="use(connect())",
         )
     previous, _current = _current, conn
     try:
@@ -258,7 +271,7 @@ def _connect_aws(region: str | None, prefix: str, existing: str, profile: str | 
         session = boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
         raise CredentialsError(
-            str(exc), resource=f"profile {profile}", fix="run `aws configure list-profiles` to see your profiles"
+            str(exc), resource=f"profile {profile}", fix=_("run `aws configure list-profiles` to see your profiles")
         ) from exc
     # The standard chain: AWS_REGION, then the session's own (AWS_DEFAULT_REGION, the profile's region).
     region = naming.region(region or os.environ.get(ENV_AWS_REGION) or session.region_name or DEFAULT_REGION)
@@ -266,18 +279,20 @@ def _connect_aws(region: str | None, prefix: str, existing: str, profile: str | 
     names = ResourceNames(prefix, existing, region)
     if session.get_credentials() is None:
         raise CredentialsError(
-            "no AWS credentials found for the aws target",
+            _("no AWS credentials found for the aws target"),
             resource="AWS credentials",
-            fix="run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE), "
-            'or use target="local" to run on the local cloud',
+            fix=_(
+                "run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE), or use "
+                'target="local" to run on the local cloud'
+            ),
         )
     try:
         identity = session.client("sts", config=CLIENT_CONFIG).get_caller_identity()
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         raise CredentialsError(
-            f"the AWS credentials in use were refused: {exc}",
+            _("the AWS credentials in use were refused: {exc}").format(exc=exc),
             resource="AWS credentials",
-            fix="refresh them (`aws sso login`, or new access keys), then connect again",
+            fix=_("refresh them (`aws sso login`, or new access keys), then connect again"),
         ) from exc
     return Connection(
         target="aws",

@@ -19,6 +19,7 @@ from . import naming, waiting
 from .config import LAMBDA_SOURCE
 from .connect import Connection, current
 from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error
+from .i18n import _
 
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
@@ -91,10 +92,12 @@ def package(sources: Sources) -> bytes:
                 entries[path.name] = path.read_bytes()
             else:
                 raise InvalidInput(
-                    f"source {str(path)!r} does not exist", resource=str(path), fix="check the path of the Lambda code"
+                    _("source {value!r} does not exist").format(value=str(path)),
+                    resource=str(path),
+                    fix=_("check the path of the Lambda code"),
                 )
     if not entries:
-        raise InvalidInput("nothing to deploy: the sources are empty", resource="sources")
+        raise InvalidInput(_("nothing to deploy: the sources are empty"), resource="sources")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for arcname in sorted(entries):
@@ -121,9 +124,9 @@ def _function(conn: Connection, name: str) -> dict[str, Any] | None:
 
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(
-        f"Lambda function {name!r} does not exist in this account and region",
+        _("Lambda function {name!r} does not exist in this account and region").format(name=name),
         resource=f"function {name}",
-        fix="deploy it first with deploy_lambda(), or check the name and the participant prefix",
+        fix=_("deploy it first with deploy_lambda(), or check the name and the participant prefix"),
     )
 
 
@@ -134,9 +137,9 @@ def _role_arn(conn: Connection, role: str) -> str:
     except ClientError as exc:
         if aws_code(exc) == "NoSuchEntity":
             raise ResourceNotFound(
-                f"IAM role {role_name!r} does not exist, so no function can run as it",
+                _("IAM role {role_name!r} does not exist, so no function can run as it").format(role_name=role_name),
                 resource=f"role {role_name}",
-                fix="create it with ensure_execution_role() first",
+                fix=_("create it with ensure_execution_role() first"),
             ) from exc
         raise aws_error(exc, f"role {role_name}") from exc
 
@@ -160,10 +163,11 @@ def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
         if status == "Failed":
             reason = cfg.get("LastUpdateStatusReason") or cfg.get("StateReason")
             raise DeploymentError(
-                f"function {name!r} did not become ready: State={cfg.get('State')}, "
-                f"LastUpdateStatus={cfg.get('LastUpdateStatus')}, reason={reason}",
+                _(
+                    "function {name!r} did not become ready: State={value}, LastUpdateStatus={value2}, reason={reason}"
+                ).format(name=name, value=cfg.get("State"), value2=cfg.get("LastUpdateStatus"), reason=reason),
                 resource=f"function {name}",
-                fix="read the reason above; fix the code or configuration and deploy again",
+                fix=_("read the reason above; fix the code or configuration and deploy again"),
             )
         return waiting.NotYet(f"{field_name} {status}")
 
@@ -171,7 +175,7 @@ def _wait(conn: Connection, waiter: str, name: str) -> dict[str, Any]:
         observe,
         what=f"function {name} to be {done}",
         timeout=LAMBDA_WAIT_S,
-        fix="look at the function in the Lambda console; deploy again",
+        fix=_("look at the function in the Lambda console; deploy again"),
         rule=waiting.LAMBDA_UPDATE,
     )
 
@@ -191,7 +195,7 @@ def _create_function(conn: Connection, name: str, zip_bytes: bytes, settings: di
             ),
             what=f"role {role} to be usable by Lambda (a new role takes seconds)",
             timeout=NEW_ROLE_WAIT_S,
-            fix="check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())",
+            fix=_("check that the role exists and trusts lambda.amazonaws.com (ensure_execution_role())"),
             rule=waiting.IAM_NEW_ROLE,
             # A new IAM role takes a few seconds to reach Lambda: "... cannot be assumed by Lambda." meanwhile.
             retry_if=waiting.refused_with("cannot be assumed", "the role cannot be assumed by Lambda yet"),
@@ -200,8 +204,8 @@ def _create_function(conn: Connection, name: str, zip_bytes: bytes, settings: di
         raise aws_error(
             exc,
             f"function {name}",
-            message=f"could not create function {name!r}: {exc}",
-            fix="check the role, runtime and handler above",
+            message=_("could not create function {name!r}: {exc}").format(name=name, exc=exc),
+            fix=_("check the role, runtime and handler above"),
             kind=DeploymentError,
         ) from exc
 
@@ -253,7 +257,7 @@ def set_env_vars(name: str | None = None, *, conn: Connection | None = None, **v
     name = naming.function_name(name or conn.names.function)
     if not variables:
         raise InvalidInput(
-            "no variables given", resource=f"function {name}", fix="e.g. set_env_vars(ENDPOINT_NAME='...')"
+            _("no variables given"), resource=f"function {name}", fix="e.g. set_env_vars(ENDPOINT_NAME='...')"
         )
     clean = naming.env_vars(name, variables)
     existing = _function(conn, name)
@@ -264,9 +268,11 @@ def set_env_vars(name: str | None = None, *, conn: Connection | None = None, **v
     size = naming.env_vars_size(after)
     if size > naming.ENV_VARS_MAX_BYTES:
         raise InvalidInput(
-            f"the environment variables would take {size} bytes; Lambda allows {naming.ENV_VARS_MAX_BYTES}",
+            _("the environment variables would take {size} bytes; Lambda allows {env_vars_max_bytes}").format(
+                size=size, env_vars_max_bytes=naming.ENV_VARS_MAX_BYTES
+            ),
             resource=f"function {name}",
-            fix="keep large values elsewhere (S3, SSM Parameter Store) and pass their names",
+            fix=_("keep large values elsewhere (S3, SSM Parameter Store) and pass their names"),
         )
     if after != before:
         _wait(conn, "function_updated_v2", name)  # an update in progress would refuse this one

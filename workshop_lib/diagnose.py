@@ -7,9 +7,11 @@ made with the same AWS APIs on both targets (IAM SimulatePrincipalPolicy for the
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -17,9 +19,13 @@ from botocore.exceptions import ClientError
 
 from .config import LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE
 from .connect import Connection, current
-from .errors import aws_code, aws_error
+from .errors import InvalidInput, aws_code, aws_error
+from .log_view import COLUMNS as LOG_COLUMNS
+from .log_view import LogLines, LogRow
 from .logs import filter_events
+from .tables import Table
 
+MARKS = {True: "\N{CHECK MARK}", False: "\N{BALLOT X}"}
 LOG_ERROR_MARKERS = ("ERROR", "AccessDenied", "Traceback", "Task timed out", "Runtime.", "not authorized")
 
 
@@ -33,11 +39,17 @@ class Check:
 
 @dataclass
 class Diagnosis:
-    """The checks, in the order the troubleshooting box gives them."""
+    """The checks, in the order the troubleshooting box gives them, and the error lines found in the logs.
+
+    ``log_errors`` are the error lines that count (since ``errors_since`` when given, else the whole window);
+    ``old_errors`` the ones logged before ``errors_since``: reported, not counted as a problem.
+    """
 
     function: str
     checks: list[Check] = field(default_factory=list)
-    log_errors: list[str] = field(default_factory=list)
+    log_errors: LogLines = field(default_factory=LogLines)
+    old_errors: LogLines = field(default_factory=LogLines)
+    errors_since: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -47,35 +59,97 @@ class Diagnosis:
     def problems(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
 
+    @property
+    def summary(self) -> str:
+        """One line: how many checks passed, and which failed."""
+        if self.ok:
+            return f"{self.function}: all {len(self.checks)} checks pass"
+        failed = ", ".join(c.name for c in self.problems)
+        return f"{self.function}: {len(self.problems)} of {len(self.checks)} checks fail ({failed})"
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [{"check": c.name, "ok": "yes" if c.ok else "NO", "detail": c.detail, "fix": c.fix} for c in self.checks]
+            [{"check": c.name, "ok": MARKS[c.ok], "detail": c.detail, "fix": c.fix} for c in self.checks]
         )
+
+    def checks_table(self) -> Table:
+        rows = [(MARKS[c.ok], c.name, c.detail, c.fix) for c in self.checks]
+        tones = ["ok" if c.ok else "bad" for c in self.checks]
+        return Table.of(("", "check", "what was found", "fix"), rows, title=f"diagnose(): {self.summary}", tones=tones)
+
+    def errors_table(self) -> Table | None:
+        """The error lines that count, each once; None when there are none."""
+        rows = [r.cells() for r in _distinct(self.log_errors.rows())]
+        if not rows:
+            return None
+        since = f" since {clock_of(self.errors_since)}" if self.errors_since else ""
+        title = f"error lines in the function's logs{since}: {len(rows)}"
+        return Table.of(LOG_COLUMNS, rows, title=title, tones=["bad"] * len(rows), marked=1)
+
+    def old_errors_table(self) -> Table | None:
+        """The error lines logged before ``errors_since``, each once (reported, not counted); None when none."""
+        rows = [r.cells() for r in _distinct(self.old_errors.rows())]
+        if not rows:
+            return None
+        title = f"older error lines (before {clock_of(self.errors_since)}), not counted: {len(rows)}"
+        return Table.of(LOG_COLUMNS, rows, title=title, tones=["old"] * len(rows))
 
     def __str__(self) -> str:
-        lines = [
-            f"diagnosis of {self.function}: {'all checks pass' if self.ok else f'{len(self.problems)} problem(s)'}"
-        ]
-        for c in self.checks:
-            lines.append(
-                f"  [{'ok' if c.ok else 'NO'}] {c.name}: {c.detail}" + (f"\n       -> {c.fix}" if c.fix else "")
-            )
-        if self.log_errors:
-            lines.append("  recent error lines in the function's logs:")
-            lines += [f"    {line}" for line in self.log_errors[-10:]]
-        return "\n".join(lines)
+        tables = [self.checks_table(), self.errors_table(), self.old_errors_table()]
+        return "\n\n".join(str(t) for t in tables if t is not None)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.function}</b>: {'all checks pass' if self.ok else 'problems found'}</p>" + (
-            self.to_frame().to_html(index=False)
+        errors, old = self.errors_table(), self.old_errors_table()
+        out = self.checks_table()._repr_html_() + (errors._repr_html_() if errors else "")
+        if old:  # folded: they were shown when they happened
+            body = replace(old, title="")._repr_html_()
+            out += f"<details><summary>{html.escape(old.title)}</summary>{body}</details>"
+        return out
+
+
+def _distinct(rows: list[LogRow]) -> list[LogRow]:
+    """Each (requestId, message, details) once: a line read twice (overlapping windows) shows once."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for row in rows:
+        key = (row.request_id, row.message, row.details)
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def clock_of(moment: datetime | None) -> str:
+    """A moment as HH:MM:SS UTC (how the error tables name it)."""
+    return moment.astimezone(UTC).strftime("%H:%M:%S UTC") if moment else ""
+
+
+def diagnose(
+    function: str | None = None,
+    *,
+    since_minutes: float = 15,
+    errors_since: datetime | None = None,
+    conn: Connection | None = None,
+) -> Diagnosis:
+    """Check the function's variables, table, endpoint, permissions and recent log errors.
+
+    The logs are read for the last ``since_minutes``. With ``errors_since`` (an aware datetime, e.g. the
+    moment a problem was repaired), only error lines logged from then on fail the check; older ones are
+    reported as old. Shown in a notebook, the diagnosis is a table of checks (✓/✗, what was found, the fix),
+    then the error lines, each once.
+    """
+    if since_minutes <= 0:
+        raise InvalidInput(f"since_minutes must be positive, not {since_minutes}", fix="for example since_minutes=15")
+    if errors_since is not None and errors_since.tzinfo is None:
+        raise InvalidInput(
+            f"errors_since has no time zone: {errors_since}", fix="use datetime.now(timezone.utc) or another aware time"
         )
-
-
-def diagnose(function: str | None = None, *, since_minutes: float = 15, conn: Connection | None = None) -> Diagnosis:
-    """Check the function's variables, table, endpoint, permissions and recent log errors."""
     conn = conn or current()
     function = function or conn.names.function
-    result = Diagnosis(function)
+    result = Diagnosis(function, errors_since=errors_since)
     try:
         cfg = conn.client("lambda").get_function_configuration(FunctionName=function)
     except ClientError as exc:
@@ -99,8 +173,8 @@ def diagnose(function: str | None = None, *, since_minutes: float = 15, conn: Co
         endpoint_arn = conn.arn("sagemaker", f"endpoint/{endpoint.lower()}")
         fix = "attach_policy(template='invoke-endpoint')"
         result.checks.append(_check_permission(conn, cfg["Role"], "sagemaker:InvokeEndpoint", endpoint_arn, fix))
-    result.log_errors = _log_errors(conn, function, since_minutes)
-    result.checks.append(_check_log_errors(result.log_errors, since_minutes))
+    result.log_errors, result.old_errors = _split(_log_errors(conn, function, since_minutes), errors_since)
+    result.checks.append(_check_log_errors(result, since_minutes))
     return result
 
 
@@ -117,13 +191,15 @@ def _check_variables(variables: dict[str, str]) -> Check:
     return Check("environment variables", True, found)
 
 
-def _check_log_errors(log_errors: list[str], since_minutes: float) -> Check:
-    if not log_errors:
-        return Check("recent log errors", True, f"none in the last {since_minutes:g} min")
+def _check_log_errors(result: Diagnosis, since_minutes: float) -> Check:
+    window = f"since {clock_of(result.errors_since)}" if result.errors_since else f"in the last {since_minutes:g} min"
+    old = f"; {len(result.old_errors)} older line(s), logged before it, shown below as old" if result.old_errors else ""
+    if not result.log_errors:
+        return Check("recent log errors", True, f"no error line {window}{old}")
     return Check(
         "recent log errors",
         False,
-        f"{len(log_errors)} error line(s) in the last {since_minutes:g} min",
+        f"{len(result.log_errors)} error line(s) {window}{old}",
         "read them below (or recent_log_lines()) and fix what they name",
     )
 
@@ -179,15 +255,25 @@ def _check_permission(conn: Connection, role_arn: str, action: str, resource: st
     )
 
 
-def _log_errors(conn: Connection, function: str, since_minutes: float) -> list[str]:
+def _split(errors: LogLines, since: datetime | None) -> tuple[LogLines, LogLines]:
+    """(the lines logged from ``since`` on, the older ones); every line is new when ``since`` is None."""
+    cut = since.timestamp() * 1000 if since else None
+    new = [(line, at) for line, at in zip(errors, errors.times, strict=True) if cut is None or (at or 0) >= cut]
+    old = [(line, at) for line, at in zip(errors, errors.times, strict=True) if cut is not None and (at or 0) < cut]
+    return LogLines([x for x, _ in new], [t for _, t in new]), LogLines([x for x, _ in old], [t for _, t in old])
+
+
+def _log_errors(conn: Connection, function: str, since_minutes: float) -> LogLines:
+    """The error lines of the window, oldest first, with their timestamps."""
     start = int((time.time() - since_minutes * 60) * 1000)
-    lines: list[str] = []
     try:
         events = filter_events(
             conn, f"/aws/lambda/{function}", startTime=start, PaginationConfig={"MaxItems": 2000}
         )  # a read refused by FilterLogEvents' rate limit is made again
-        lines += [e["message"].rstrip() for e in events if any(m in e["message"] for m in LOG_ERROR_MARKERS)]
     except ClientError as exc:
         if aws_code(exc) != "ResourceNotFoundException":
             raise aws_error(exc, f"log group /aws/lambda/{function}") from exc
-    return lines
+        return LogLines()
+    errors = [e for e in events if any(m in e["message"] for m in LOG_ERROR_MARKERS)]
+    errors.sort(key=lambda e: e["timestamp"])
+    return LogLines([e["message"].rstrip().replace("\r", "\n") for e in errors], [e["timestamp"] for e in errors])

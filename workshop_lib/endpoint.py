@@ -59,6 +59,7 @@ from .errors import (
     aws_error,
     aws_message,
 )
+from .i18n import _
 from .model.artifact import ARTIFACT_NAME, CONTAINER_ENVIRONMENT
 from .sagemaker_image import FRAMEWORK_VERSION, SKLEARN_REGISTRIES, sklearn_image_uri
 from .sagemaker_role import ROLE_POLICY_NAME, ensure_sagemaker_role, sagemaker_role_documents
@@ -107,17 +108,20 @@ def create_model(
     image = sklearn_image_uri(conn.region)
     if not model_data_url.startswith("s3://"):
         raise InvalidInput(
-            f"{model_data_url!r} is not an s3:// URL", resource=f"model {name}", fix="use upload_artifact()"
+            _("{model_data_url!r} is not an s3:// URL").format(model_data_url=model_data_url),
+            resource=f"model {name}",
+            fix=_("use upload_artifact()"),
         )
     existing = describe(sm.describe_model, ModelName=name)
     if existing is not None:
         primary = existing.get("PrimaryContainer", {})
         if primary.get("ModelDataUrl") != model_data_url or primary.get("Image") != image:
             raise ResourceConflict(
-                "the model exists with another artifact or image "
-                f"({primary.get('ModelDataUrl')}, {primary.get('Image')})",
+                _("the model exists with another artifact or image ({value}, {value2})").format(
+                    value=primary.get("ModelDataUrl"), value2=primary.get("Image")
+                ),
                 resource=f"model {name}",
-                fix="delete it (delete_endpoint() removes the kit's models) or pass another name",
+                fix=_("delete it (delete_endpoint() removes the kit's models) or pass another name"),
             )
         return name
     role_arn = role_arn or ensure_sagemaker_role(conn)
@@ -133,7 +137,7 @@ def create_model(
             ),
             what=f"role {role_arn.rsplit('/', 1)[-1]} to be usable by SageMaker (a new role takes seconds)",
             timeout=ROLE_PROPAGATION_S,
-            fix="check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())",
+            fix=_("check that the role exists and trusts sagemaker.amazonaws.com (ensure_sagemaker_role())"),
             rule=waiting.IAM_NEW_ROLE,
             # SageMaker's "Could not assume role ..." while a role created seconds ago propagates.
             retry_if=waiting.refused_with("assume", "the role cannot be assumed by SageMaker yet"),
@@ -164,9 +168,9 @@ def create_endpoint_config(
             or variants[0].get("InstanceType") != instance_type
         ):
             raise ResourceConflict(
-                f"the endpoint config exists with other variants: {variants}",
+                _("the endpoint config exists with other variants: {variants}").format(variants=variants),
                 resource=f"endpoint config {name}",
-                fix="delete it (delete_endpoint() removes the kit's configs) or pass another name",
+                fix=_("delete it (delete_endpoint() removes the kit's configs) or pass another name"),
             )
         return name
     try:
@@ -205,15 +209,19 @@ def create_endpoint(
             raise aws_error(exc, f"endpoint {name}") from exc
     elif existing["EndpointConfigName"] != config_name:
         raise ResourceConflict(
-            f"the endpoint exists and serves endpoint config {existing['EndpointConfigName']}, not {config_name}",
+            _("the endpoint exists and serves endpoint config {endpoint_config_name}, not {config_name}").format(
+                endpoint_config_name=existing["EndpointConfigName"], config_name=config_name
+            ),
             resource=f"endpoint {name}",
-            fix=f"call update_endpoint({config_name!r}) (or deploy()) to switch it",
+            fix=_("call update_endpoint({config_name!r}) (or deploy()) to switch it").format(config_name=config_name),
         )
     elif existing["EndpointStatus"] == "Failed":
         raise DeploymentError(
-            f"the endpoint exists in status Failed: {existing.get('FailureReason', 'no reason given')}",
+            _("the endpoint exists in status Failed: {value}").format(
+                value=existing.get("FailureReason", "no reason given")
+            ),
             resource=f"endpoint {name}",
-            fix="delete_endpoint(), fix the cause, then deploy() again",
+            fix=_("delete_endpoint(), fix the cause, then deploy() again"),
         )
     return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
 
@@ -222,7 +230,7 @@ def _limit_exceeded(exc: ClientError, conn: Connection, name: str, config_name: 
     config = describe(conn.client("sagemaker").describe_endpoint_config, EndpointConfigName=config_name) or {}
     instance = (config.get("ProductionVariants") or [{}])[0].get("InstanceType", DEFAULT_INSTANCE_TYPE)
     return DeploymentError(
-        f"CreateEndpoint failed: ResourceLimitExceeded: {aws_message(exc)}",
+        _("CreateEndpoint failed: ResourceLimitExceeded: {value}").format(value=aws_message(exc)),
         resource=f"endpoint {name}",
         fix=quota_fix(instance, conn.region),
         aws_code="ResourceLimitExceeded",
@@ -241,9 +249,11 @@ def update_endpoint(
         info = wait_for_endpoint(name, conn=conn)
     if info.status == "Failed":
         raise DeploymentError(
-            f"the endpoint is Failed ({info.failure_reason or 'no reason given'}) and cannot be updated",
+            _("the endpoint is Failed ({reason}) and cannot be updated").format(
+                reason=info.failure_reason or "no reason given"
+            ),
             resource=f"endpoint {name}",
-            fix="delete_endpoint(), check the artifact with wl.check_artifact(path), then deploy() again",
+            fix=_("delete_endpoint(), check the artifact with wl.check_artifact(path), then deploy() again"),
         )
     if info.config_name == config_name and info.in_service:
         return info
@@ -261,7 +271,7 @@ def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> Endpo
     conn = conn or current()
     if not name or not isinstance(name, str):
         raise InvalidInput(
-            "an endpoint name is needed", resource="endpoint", fix="pass the name shown in the SageMaker console"
+            _("an endpoint name is needed"), resource="endpoint", fix=_("pass the name shown in the SageMaker console")
         )
     info = describe_endpoint(name, conn=conn)
     if not info.in_service:
@@ -269,7 +279,7 @@ def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> Endpo
             f"the endpoint is {info.status}, not InService"
             + (f" ({info.failure_reason})" if info.failure_reason else ""),
             resource=f"endpoint {name}",
-            fix="wait for it (wait_for_endpoint) or repair it in the SageMaker console, then try again",
+            fix=_("wait for it (wait_for_endpoint) or repair it in the SageMaker console, then try again"),
         )
     return info
 
@@ -334,9 +344,9 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
     if existing is not None:
         if not force and not _kit_tagged(sm, existing["EndpointArn"], conn.tags):
             raise ResourceConflict(
-                "the endpoint was not created by the kit (it lacks the kit's tags)",
+                _("the endpoint was not created by the kit (it lacks the kit's tags)"),
                 resource=f"endpoint {name}",
-                fix="delete it in the SageMaker console, or call delete_endpoint(name, force=True)",
+                fix=_("delete it in the SageMaker console, or call delete_endpoint(name, force=True)"),
             )
         try:
             sm.delete_endpoint(EndpointName=name)

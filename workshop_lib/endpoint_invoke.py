@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from .connect import Connection, current
 from .errors import DeploymentError, InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .i18n import _
 
 
 def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = None) -> Any:
@@ -24,21 +25,21 @@ def invoke(payload: Any, *, name: str | None = None, conn: Connection | None = N
             raise ResourceNotFound(
                 aws_message(exc),
                 resource=f"endpoint {name}",
-                fix="deploy() it, or use_existing_endpoint(name) with the right name",
+                fix=_("deploy() it, or use_existing_endpoint(name) with the right name"),
             ) from exc
         if aws_code(exc) == "ModelError":
             status = exc.response.get("OriginalStatusCode")
             original = exc.response.get("OriginalMessage", "")
             if isinstance(status, int) and status < 500:
                 raise InvalidInput(
-                    f"the model refused the request ({status}): {original}",
+                    _("the model refused the request ({status}): {original}").format(status=status, original=original),
                     resource=f"endpoint {name}",
-                    fix='send {"text": "..."} or a list of such objects',
+                    fix=_('send {"text": "..."} or a list of such objects'),
                 ) from exc
             raise DeploymentError(
-                f"the model's code failed ({status})",
+                _("the model's code failed ({status})").format(status=status),
                 resource=f"endpoint {name}",
-                fix=f"read the log group /aws/sagemaker/Endpoints/{name} for the traceback",
+                fix=_("read the log group /aws/sagemaker/Endpoints/{name} for the traceback").format(name=name),
             ) from exc
         raise aws_error(exc, f"endpoint {name}") from exc
     return json.loads(resp["Body"].read())

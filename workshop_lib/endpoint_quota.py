@@ -19,6 +19,7 @@ from . import naming
 from .config import DEFAULT_INSTANCE_TYPE, ENV_INSTANCE_TYPE
 from .connect import Connection
 from .errors import DeploymentError
+from .i18n import _
 
 
 def instance_type(value: str | None = None) -> str:
@@ -61,7 +62,9 @@ def check_endpoint_quota(instance: str, conn: Connection) -> float | None:
     quota = applied_quota(instance, conn)
     if quota is not None and quota < 1:
         raise DeploymentError(
-            f"this account's quota of {instance} instances for endpoints is {quota:g}, so the endpoint cannot start",
+            _(
+                "this account's quota of {instance} instances for endpoints is {quota:g}, so the endpoint cannot start"
+            ).format(instance=instance, quota=quota),
             resource=f"quota '{quota_name(instance)}'",
             fix=quota_fix(instance, conn.region),
         )

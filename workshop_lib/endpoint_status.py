@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from . import waiting
 from .connect import Connection, current
 from .errors import DeploymentError, ResourceNotFound, WorkshopError, aws_code, aws_error, aws_message
+from .i18n import _
 
 ENDPOINT_WAIT_S = 1800.0  # Creating / Updating / Deleting: minutes on AWS; 30 at most
 ENDPOINT_BACKOFF = waiting.Backoff(first=1.0, factor=1.5, cap=3.0)
@@ -73,9 +74,13 @@ def describe_endpoint(name: str | None = None, *, conn: Connection | None = None
     desc = describe(sm.describe_endpoint, EndpointName=name)
     if desc is None:
         raise ResourceNotFound(
-            f"the endpoint does not exist in {conn.region} (account {conn.account_id})",
+            _("the endpoint does not exist in {region} (account {account_id})").format(
+                region=conn.region, account_id=conn.account_id
+            ),
             resource=f"endpoint {name}",
-            fix="deploy it with workshop_lib.endpoint.deploy(), or check the name and region in the SageMaker console",
+            fix=_(
+                "deploy it with workshop_lib.endpoint.deploy(), or check the name and region in the SageMaker console"
+            ),
         )
     info: dict[str, Any] = {
         "name": name,
@@ -104,8 +109,10 @@ def failed(info: EndpointInfo) -> DeploymentError:
         f"the endpoint did not reach InService: status {info.status}"
         + (f", reason: {info.failure_reason}" if info.failure_reason else ""),
         resource=f"endpoint {info.name}",
-        fix=f"read the log group {log_group(info.name)}; check the artifact with wl.check_artifact(path); "
-        "then delete_endpoint() and deploy() again",
+        fix=_(
+            "read the log group {group}; check the artifact with wl.check_artifact(path); "
+            "then delete_endpoint() and deploy() again"
+        ).format(group=log_group(info.name)),
     )
 
 
@@ -134,17 +141,21 @@ def wait_for_endpoint(
         observe,
         what=f"endpoint {name} to be InService",
         timeout=ENDPOINT_WAIT_S,
-        fix="look at the endpoint in the SageMaker console; an instance type without capacity can take long",
+        fix=_("look at the endpoint in the SageMaker console; an instance type without capacity can take long"),
         rule=waiting.ENDPOINT_CREATE,
         backoff=ENDPOINT_BACKOFF,
     )
     if config_name is not None and info.config_name != config_name:
         raise DeploymentError(
-            f"the update to endpoint config {config_name} failed and the endpoint still serves "
-            f"{info.config_name}: {info.failure_reason or 'no reason given'}",
+            _(
+                "the update to endpoint config {config_name} failed and the endpoint still serves {serving}: {reason}"
+            ).format(
+                config_name=config_name, serving=info.config_name, reason=info.failure_reason or "no reason given"
+            ),
             resource=f"endpoint {name}",
-            fix=f"read the log group {log_group(name)}; check the artifact with wl.check_artifact(path), "
-            "then deploy() again",
+            fix=_(
+                "read the log group {group}; check the artifact with wl.check_artifact(path), then deploy() again"
+            ).format(group=log_group(name)),
         )
     return info
 
@@ -161,7 +172,7 @@ def wait_endpoint_gone(name: str, conn: Connection) -> None:
         observe,
         what=f"endpoint {name} to be deleted",
         timeout=ENDPOINT_WAIT_S,
-        fix="look at the endpoint in the SageMaker console; run the clean-up again",
+        fix=_("look at the endpoint in the SageMaker console; run the clean-up again"),
         rule=waiting.ENDPOINT_DELETE,
         backoff=ENDPOINT_BACKOFF,
     )

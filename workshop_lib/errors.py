@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .i18n import _
+
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
 
@@ -141,22 +143,24 @@ def aws_message(exc: ClientError) -> str:
 
 def _kind_and_fix(code: str, operation: str, resource: str) -> tuple[type[WorkshopError], str]:
     if code in NOT_FOUND_CODES:
-        return ResourceNotFound, "check the name, the region and the participant prefix; create it first if needed"
+        return ResourceNotFound, _("check the name, the region and the participant prefix; create it first if needed")
     if code in CONFLICT_CODES:
-        return ResourceConflict, (
+        return ResourceConflict, _(
             "another resource already holds this name or is being changed: wait a moment and run the step "
             "again, or connect with a participant prefix (connect(prefix='yourname')) to use other names"
         )
     if code in DENIED_CODES or code.startswith("AccessDenied"):
-        return DeploymentError, (
-            f"the identity in use needs permission for {operation} on {resource}: "
+        return DeploymentError, _(
+            "the identity in use needs permission for {operation} on {resource}: "
             "ask the account's administrator, or connect with an identity that has it"
-        )
+        ).format(operation=operation, resource=resource)
     if code in THROTTLED_CODES:
-        return DeploymentError, "AWS is limiting the request rate: wait a minute, then run the step again"
+        return DeploymentError, _("AWS is limiting the request rate: wait a minute, then run the step again")
     if code in INVALID_CODES:
-        return InvalidInput, "AWS refused a value this step sent (the message names it): fix it and run the step again"
-    return DeploymentError, "read AWS's message above, fix its cause, then run the step again"
+        return InvalidInput, _(
+            "AWS refused a value this step sent (the message names it): fix it and run the step again"
+        )
+    return DeploymentError, _("read AWS's message above, fix its cause, then run the step again")
 
 
 def aws_error(
@@ -174,7 +178,9 @@ def aws_error(
     operation, the code and AWS's message unless ``message`` is given.
     """
     code = aws_code(exc)
-    operation = getattr(exc, "operation_name", None) or "the AWS call"
+    operation = getattr(exc, "operation_name", None) or _("the AWS call")
     default_kind, default_fix = _kind_and_fix(code, operation, resource)
-    text = message or f"{operation} failed: {code or 'no error code'}: {aws_message(exc) or exc}"
+    text = message or _("{operation} failed: {code}: {message}").format(
+        operation=operation, code=code or _("no error code"), message=aws_message(exc) or exc
+    )
     return (kind or default_kind)(text, resource=resource, fix=fix or default_fix, aws_code=code or None)

@@ -15,6 +15,7 @@ from . import naming
 from .config import POLICIES_DIR, tag_list
 from .connect import Connection, current
 from .errors import DeploymentError, PolicyError, ResourceConflict, ResourceNotFound, aws_code, aws_error
+from .i18n import _
 
 LAMBDA_TRUST_TEMPLATE = "trust-lambda"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -27,7 +28,11 @@ def template_path(template: str | Path) -> Path:
         path = POLICIES_DIR / f"{template}.json"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in POLICIES_DIR.glob("*.json")))
-        raise PolicyError(f"no policy template {str(template)!r}", resource=str(path), fix=f"use one of: {known}")
+        raise PolicyError(
+            _("no policy template {value!r}").format(value=str(template)),
+            resource=str(path),
+            fix=_("use one of: {known}").format(known=known),
+        )
     return path
 
 
@@ -57,36 +62,42 @@ def render_policy(template: str | Path, **values: str) -> dict[str, Any]:
     missing = sorted(placeholders(path) - values.keys())
     if missing:
         raise PolicyError(
-            f"policy template {path.name} has unfilled placeholders: {', '.join('${' + m + '}' for m in missing)}",
+            _("policy template {name} has unfilled placeholders: {value}").format(
+                name=path.name, value=", ".join("${" + m + "}" for m in missing)
+            ),
             resource=path.name,
             fix="pass a value for each, e.g. " + ", ".join(f"{m}='...'" for m in missing),
         )
     empty = sorted(k for k in placeholders(path) if not str(values[k]).strip())
     if empty:
-        raise PolicyError(f"empty value for {', '.join(empty)}", resource=path.name, fix="pass a non-empty value")
+        raise PolicyError(
+            _("empty value for {empty}").format(empty=", ".join(empty)),
+            resource=path.name,
+            fix=_("pass a non-empty value"),
+        )
     try:
         rendered = string.Template(text).substitute({k: str(v) for k, v in values.items()})
         document = json.loads(rendered)
     except (ValueError, KeyError) as exc:
         raise PolicyError(
-            f"policy template {path.name} does not render to valid JSON: {exc}",
+            _("policy template {name} does not render to valid JSON: {exc}").format(name=path.name, exc=exc),
             resource=path.name,
-            fix="fix the template (a value with a quote or backslash also breaks it)",
+            fix=_("fix the template (a value with a quote or backslash also breaks it)"),
         ) from exc
     if not isinstance(document, dict) or document.get("Version") != "2012-10-17" or not document.get("Statement"):
         raise PolicyError(
-            f"{path.name} is not an IAM policy document (Version 2012-10-17 and a Statement list)",
+            _("{name} is not an IAM policy document (Version 2012-10-17 and a Statement list)").format(name=path.name),
             resource=path.name,
-            fix="start from one of the templates in policies/",
+            fix=_("start from one of the templates in policies/"),
         )
     return document
 
 
 def _missing_role(role: str) -> ResourceNotFound:
     return ResourceNotFound(
-        f"IAM role {role!r} does not exist",
+        _("IAM role {role!r} does not exist").format(role=role),
         resource=f"role {role}",
-        fix="create it with ensure_execution_role(), or check the name and the participant prefix",
+        fix=_("create it with ensure_execution_role(), or check the name and the participant prefix"),
     )
 
 
@@ -118,9 +129,13 @@ def ensure_role(conn: Connection, name: str, service: str, trust: dict[str, Any]
         return _create_role(conn, name, trust, description)
     if not trusts_service(role.get("AssumeRolePolicyDocument", {}), service):
         raise ResourceConflict(
-            f"role {name!r} exists but does not trust {service} (its trust policy does not let {service} assume it)",
+            _(
+                "role {name!r} exists but does not trust {service} (its trust policy does not let {service} assume it)"
+            ).format(name=name, service=service),
             resource=f"role {name}",
-            fix=f"use another role name (connect with a participant prefix), or add {service} to its trust policy",
+            fix=_(
+                "use another role name (connect with a participant prefix), or add {service} to its trust policy"
+            ).format(service=service),
         )
     return str(role["Arn"])
 
@@ -136,9 +151,9 @@ def _create_role(conn: Connection, name: str, trust: dict[str, Any], description
         raise aws_error(exc, f"role {name}") from exc
     except WaiterError as exc:
         raise DeploymentError(
-            f"role {name} was created but is not visible yet",
+            _("role {name} was created but is not visible yet").format(name=name),
             resource=f"role {name}",
-            fix="run the step again in a few seconds",
+            fix=_("run the step again in a few seconds"),
         ) from exc
     return str(role["Arn"])
 

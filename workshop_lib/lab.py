@@ -27,8 +27,9 @@ from pathlib import Path
 import psutil
 
 from . import lab_cli, working_copy
-from .config import KIT_ROOT, NOTEBOOKS_DIR, lab_dir, state_dir
+from .config import ENV_LANG, KIT_ROOT, NOTEBOOKS_DIR, lab_dir, state_dir
 from .errors import InvalidInput, WorkshopError
+from .i18n import DEFAULT_LANGUAGE, _, set_language
 from .local import lifecycle
 
 LOG_NAME = "jupyterlab.log"
@@ -63,18 +64,20 @@ def choose_port(wanted: int | None) -> int:
     if wanted is not None:
         if not port_is_free(wanted):
             raise InvalidInput(
-                f"port {wanted} is in use on 127.0.0.1",
+                _("port {port} is in use on 127.0.0.1").format(port=wanted),
                 resource=f"port {wanted}",
-                fix="choose another with --port (or leave it out: the kit takes a free one)",
+                fix=_("choose another with --port (or leave it out: the kit takes a free one)"),
             )
         return wanted
     for port in range(lab_cli.DEFAULT_PORT, lab_cli.DEFAULT_PORT + PORT_TRIES):
         if port_is_free(port):
             return port
     raise InvalidInput(
-        f"no free port between {lab_cli.DEFAULT_PORT} and {lab_cli.DEFAULT_PORT + PORT_TRIES - 1}",
+        _("no free port between {first} and {last}").format(
+            first=lab_cli.DEFAULT_PORT, last=lab_cli.DEFAULT_PORT + PORT_TRIES - 1
+        ),
         resource="port",
-        fix="stop other Jupyter servers, or give a port with --port",
+        fix=_("stop other Jupyter servers, or give a port with --port"),
     )
 
 
@@ -137,9 +140,15 @@ def open_browser(url: str) -> bool:
     return False
 
 
-def start_jupyter(port: int, root_dir: Path, token: str, log_path: Path, *, allow_root: bool) -> subprocess.Popen:
-    """Start JupyterLab in its own process group, so that Ctrl-C reaches the kit, which stops it in order."""
-    env = {**os.environ, "JUPYTER_TOKEN": token}  # in the environment, not on a command line others can read
+def start_jupyter(
+    port: int, root_dir: Path, token: str, log_path: Path, *, allow_root: bool, lang: str = DEFAULT_LANGUAGE
+) -> subprocess.Popen:
+    """Start JupyterLab in its own process group, so that Ctrl-C reaches the kit, which stops it in order.
+
+    Its kernels inherit $WORKSHOP_LANG = ``lang``: the notebooks' ``lang = ""`` then means that language.
+    """
+    # The token is in the environment, not on a command line others can read.
+    env = {**os.environ, "JUPYTER_TOKEN": token, ENV_LANG: lang}
     kwargs: dict[str, object] = {}
     if sys.platform == "win32":
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
@@ -213,38 +222,73 @@ def _prepare_copy(
         if lost and not yes:
             if not sys.stdin or not sys.stdin.isatty():
                 raise InvalidInput(
-                    f"--reset would replace {len(lost)} notebooks you changed: {', '.join(lost)}",
+                    _("--reset would replace {count} notebooks you changed: {names}").format(
+                        count=len(lost), names=", ".join(lost)
+                    ),
                     resource=str(directory),
-                    fix="add --yes to replace them without being asked",
+                    fix=_("add --yes to replace them without being asked"),
                 )
-            answer = input(f"Replace {len(lost)} notebooks you changed in {directory} ({', '.join(lost)})? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("lab: nothing replaced")
+            answer = input(
+                _("Replace {count} notebooks you changed in {folder} ({names})? [y/N] ").format(
+                    count=len(lost), folder=directory, names=", ".join(lost)
+                )
+            )
+            if answer.strip().lower() not in ("y", "yes", "c", "có", "co"):
+                print(_("lab: nothing replaced"))
                 raise SystemExit(1)
         replaced = working_copy.reset(directory, source, root=root)
-        print(f"notebooks: {directory} renewed from notebooks/ ({len(replaced)} of your changed notebooks replaced)")
-    report = working_copy.ensure(directory, source, root=root)
-    if report.created:
-        print(f"notebooks: your working copy {directory} was made from notebooks/ (git-ignored; edit freely)")
-    else:
         print(
-            f"notebooks: your working copy {directory}"
-            + (f" (added: {', '.join(report.added)})" if report.added else "")
+            _("notebooks: {folder} renewed from notebooks/ ({count} of your changed notebooks replaced)").format(
+                folder=directory, count=len(replaced)
+            )
         )
+    _report_copy(working_copy.ensure(directory, source, root=root))
+
+
+def _report_copy(report: working_copy.CopyReport) -> None:
+    directory = report.directory
+    if report.created:
+        print(
+            _("notebooks: your working copy {folder} was made from notebooks/ (git-ignored; edit freely)").format(
+                folder=directory
+            )
+        )
+    elif report.added:
+        print(
+            _("notebooks: your working copy {folder} (added: {names})").format(
+                folder=directory, names=", ".join(report.added)
+            )
+        )
+    else:
+        print(_("notebooks: your working copy {folder}").format(folder=directory))
     if report.outdated:
         print(
-            f"notebooks: changed in notebooks/ since your copy was made: {', '.join(report.outdated)}; "
-            "`python kit.py lab --reset` renews your copy (your edits in those are then lost)"
+            _(
+                "notebooks: changed in notebooks/ since your copy was made: {names}; "
+                "`python kit.py lab --reset` renews your copy (your edits in those are then lost)"
+            ).format(names=", ".join(report.outdated))
         )
+
+
+def notebook_source(lang: str) -> Path:
+    """The notebooks the working copy of ``lang`` is made from: notebooks/, or those built in ``lang``."""
+    if lang == DEFAULT_LANGUAGE:
+        return NOTEBOOKS_DIR
+    from .notebook_translation import build
+
+    folder = KIT_ROOT / "build" / lang / "source"
+    build(lang, folder)
+    return folder
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the lab until Ctrl-C or until JupyterLab exits; returns the exit code."""
-    directory = lab_dir()
-    _prepare_copy(directory, reset=args.reset, yes=args.yes)
+    lang = set_language(getattr(args, "lang", DEFAULT_LANGUAGE))
+    directory = lab_dir(lang)
+    _prepare_copy(directory, reset=args.reset, yes=args.yes, source=notebook_source(lang))
     port = choose_port(args.port)
     if is_root():
-        print("lab: running as root, so JupyterLab is given --allow-root")
+        print(_("lab: running as root, so JupyterLab is given --allow-root"))
     started = lifecycle.status() is None
     proc: subprocess.Popen | None = None
     try:
@@ -252,17 +296,28 @@ def run(args: argparse.Namespace) -> int:
             token = secrets.token_hex(24)
             log_path = state_dir() / LOG_NAME
             # JupyterLab starts in the background while the local cloud starts: both take seconds.
-            proc = start_jupyter(port, directory, token, log_path, allow_root=is_root() or args.allow_root)
-            cloud, _ = lifecycle.start(region=args.region)
-            print(f"local cloud: {cloud.endpoint_url} ({'started' if started else 'already running: left running'})")
+            proc = start_jupyter(port, directory, token, log_path, allow_root=is_root() or args.allow_root, lang=lang)
+            cloud = lifecycle.start(region=args.region)[0]
+            said = (
+                _("local cloud: {url} (started)")
+                if started
+                else _("local cloud: {url} (already running: left running)")
+            )
+            print(said.format(url=cloud.endpoint_url))
             if not wait_until_ready(proc, port, token):
-                print(f"lab: JupyterLab did not start; the end of {log_path}:\n{_tail(log_path)}", file=sys.stderr)
+                print(
+                    _("lab: JupyterLab did not start; the end of {log}:").format(log=log_path) + f"\n{_tail(log_path)}",
+                    file=sys.stderr,
+                )
                 return 1
             url = lab_url(port, token)
             print(f"JupyterLab: {url}")
             if args.no_browser or not open_browser(url):
-                print("lab: open the URL above in your browser")
-            print("lab: Ctrl-C stops JupyterLab" + (" and the local cloud" if started else ""), flush=True)
+                print(_("lab: open the URL above in your browser"))
+            print(
+                _("lab: Ctrl-C stops JupyterLab and the local cloud") if started else _("lab: Ctrl-C stops JupyterLab"),
+                flush=True,
+            )
             return _wait(proc)
     except KeyboardInterrupt:
         return 0
@@ -273,19 +328,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _wait(proc: subprocess.Popen) -> int:
     code = proc.wait()
-    print(f"lab: JupyterLab exited (code {code})")
+    print(_("lab: JupyterLab exited (code {code})").format(code=code))
     return 0 if code in (0, -signal.SIGTERM) else code
 
 
 def _shut_down(proc: subprocess.Popen | None, started: bool) -> None:
-    _say("\nlab: stopping JupyterLab" + (" and the local cloud" if started else ""))
+    _say("\n" + (_("lab: stopping JupyterLab and the local cloud") if started else _("lab: stopping JupyterLab")))
     if proc is not None:
         stop_jupyter(proc)
     if started:
         lifecycle.stop()
-        _say("local cloud: stopped (and every worker it started)")
+        _say(_("local cloud: stopped (and every worker it started)"))
     else:
-        _say("local cloud: left running, as it was before the lab; `python kit.py down` stops it")
+        _say(_("local cloud: left running, as it was before the lab; `python kit.py down` stops it"))
 
 
 def _say(line: str) -> None:
@@ -298,7 +353,7 @@ def _tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except FileNotFoundError:
-        return "(no log)"
+        return _("(no log)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,5 +361,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return 2

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 
-LANGUAGES = ("en",)  # the languages the notebooks are written in
+LANGUAGES = ("en", "vi")  # the languages of the notebooks: the same as workshop_lib.i18n.LANGUAGES
 DEFAULT_PORT = 8888  # JupyterLab's own default; the next free port is used when it is taken
 ENV_REGION = "WORKSHOP_REGION"  # the same variable as workshop_lib.config.ENV_REGION
 ENV_LAB_DIR = "WORKSHOP_LAB_DIR"  # the same variable as workshop_lib.config.ENV_LAB_DIR
+ENV_LANG = "WORKSHOP_LANG"  # the same variable as workshop_lib.config.ENV_LANG
 
 DESCRIPTION = """\
 Start the local cloud and JupyterLab on your working copy of the workshop notebooks.
@@ -30,8 +31,10 @@ examples:
   python kit.py lab --port 9999 --no-browser
   make lab ARGS="--port 9999 --no-browser"
   python kit.py lab --reset              # a fresh copy of the notebooks (asks first)
+  python kit.py lab --lang vi            # the workshop in Vietnamese (Tiếng Việt): my-notebooks-vi/
 
-environment: {ENV_REGION} (region of the local cloud), {ENV_LAB_DIR} (where your copy is kept).
+environment: {ENV_REGION} (region of the local cloud), {ENV_LAB_DIR} (where your copy is kept),
+{ENV_LANG} (the default of --lang).
 As root (containers, cloud notebooks), JupyterLab is given --allow-root.
 """
 
@@ -49,8 +52,14 @@ def _port(text: str) -> int:
 def _language(text: str) -> str:
     lang = text.strip().lower()
     if lang not in LANGUAGES:
-        raise argparse.ArgumentTypeError(f"the notebooks exist only in {', '.join(LANGUAGES)} for now, not in {text!r}")
+        raise argparse.ArgumentTypeError(f"the notebooks exist in {', '.join(LANGUAGES)}, not in {text!r}")
     return lang
+
+
+def _default_language() -> str:
+    """$WORKSHOP_LANG's language when it is one of LANGUAGES ("vi", "vi_VN.UTF-8"), else English."""
+    code = os.environ.get(ENV_LANG, "").strip().lower().replace("-", "_").split("_")[0].split(".")[0]
+    return code if code in LANGUAGES else "en"
 
 
 def parser(prog: str = "python kit.py lab") -> argparse.ArgumentParser:
@@ -62,7 +71,12 @@ def parser(prog: str = "python kit.py lab") -> argparse.ArgumentParser:
         "--port", type=_port, help=f"the port JupyterLab listens on (default: {DEFAULT_PORT} or the next free one)"
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
-    p.add_argument("--lang", type=_language, default="en", help=f"language of the notebooks: {', '.join(LANGUAGES)}")
+    p.add_argument(
+        "--lang",
+        type=_language,
+        default=_default_language(),
+        help=f"language of the notebooks: {', '.join(LANGUAGES)} (default: ${ENV_LANG}, else en); vi: Tiếng Việt",
+    )
     p.add_argument("--region", default=os.environ.get(ENV_REGION) or "us-east-1", help="region of the local cloud")
     p.add_argument(
         "--allow-root", action="store_true", help="let JupyterLab run as root (given automatically when you are root)"

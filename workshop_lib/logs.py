@@ -13,7 +13,6 @@ which a class polling at once exceeds: a ThrottlingException is retried after a 
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -22,6 +21,7 @@ from botocore.exceptions import ClientError
 from . import waiting
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
+from .log_view import LogLines, json_object
 
 _MAX_EVENTS = 100_000  # never page through more than this in one call
 LOG_WAIT_S = 300.0  # how long to wait for an invocation's lines: Lambda's docs allow minutes
@@ -77,6 +77,11 @@ def _text(event: dict[str, Any]) -> str:
     return event["message"].rstrip("\n").replace("\r", "\n")
 
 
+def _lines(events: list[dict[str, Any]]) -> LogLines:
+    """The events' lines, with their timestamps (a notebook shows them as a table)."""
+    return LogLines([_text(e) for e in events], [e.get("timestamp") for e in events])
+
+
 def recent_log_lines(
     function: str | None = None, *, since_minutes: float = 15, limit: int = 200, conn: Connection | None = None
 ) -> list[str]:
@@ -91,7 +96,7 @@ def recent_log_lines(
     conn = conn or current()
     start = int((time.time() - since_minutes * 60) * 1000)
     events = _events(conn, _group(conn, function), startTime=start)
-    return [_text(e) for e in events[-limit:]]
+    return _lines(events[-limit:])
 
 
 def request_log_lines(
@@ -101,8 +106,10 @@ def request_log_lines(
     *,
     expect: str | None = None,
     wait_seconds: float = LOG_WAIT_S,
-) -> list[str]:
+) -> LogLines:
     """Every line of one invocation: from its START line to its REPORT line, in its log stream.
+
+    The lines are a list of str; shown in a notebook, a table (time, level, requestId, message, details).
 
     ``request_id`` is the Lambda request id (the Invoke response's RequestId, ``context.aws_request_id``)
     or the API Gateway request id the inference Lambda puts in its log lines and table rows. Lines
@@ -115,7 +122,7 @@ def request_log_lines(
     conn = conn or current()
     group = _group(conn, function)
 
-    def observe() -> list[str] | waiting.NotYet:
+    def observe() -> LogLines | waiting.NotYet:
         try:
             lines, complete = _invocation_lines(conn, group, request_id)
         except ResourceNotFound:
@@ -157,7 +164,7 @@ def request_log_record(
         except ResourceNotFound:
             return waiting.NotYet(f"log group {group} does not exist yet")
         for event in events:
-            line = _json_line(event["message"])
+            line = json_object(event["message"])
             if line is not None and line.get("requestId") == request_id and "recorded" in line:
                 return line
         return waiting.NotYet(f"{len(events)} lines mention it, none is its JSON line yet")
@@ -173,31 +180,23 @@ def request_log_record(
     )
 
 
-def _json_line(message: str) -> dict[str, Any] | None:
-    try:
-        line = json.loads(message)
-    except ValueError:
-        return None
-    return line if isinstance(line, dict) else None
-
-
 def _lambda_request_id(events: list[dict[str, Any]], request_id: str) -> str:
     """The Lambda request id behind an API Gateway request id, from a structured line that carries both."""
     for event in events:
-        line = _json_line(event["message"])
+        line = json_object(event["message"])
         if line is not None and line.get("requestId") == request_id and line.get("awsRequestId"):
             return str(line["awsRequestId"])
     return request_id
 
 
-def _invocation_lines(conn: Connection, group: str, request_id: str) -> tuple[list[str], bool]:
+def _invocation_lines(conn: Connection, group: str, request_id: str) -> tuple[LogLines, bool]:
     mentions = _events(conn, group, filterPattern=f'"{request_id}"')
     lambda_id = _lambda_request_id(mentions, request_id)
     if lambda_id != request_id:
         mentions = _events(conn, group, filterPattern=f'"{lambda_id}"')
     start = next((e for e in mentions if e["message"].startswith(f"START RequestId: {lambda_id}")), None)
     if start is None:
-        return [_text(e) for e in mentions], False
+        return _lines(mentions), False
     report = next((e for e in mentions if e["message"].startswith(f"REPORT RequestId: {lambda_id}")), None)
     params: dict[str, Any] = {"logStreamNames": [start["logStreamName"]], "startTime": start["timestamp"]}
     if report is not None:
@@ -206,7 +205,7 @@ def _invocation_lines(conn: Connection, group: str, request_id: str) -> tuple[li
     first = next((i for i, e in enumerate(stream) if e["message"] == start["message"]), 0)
     lines = []
     for event in stream[first:]:
-        lines.append(_text(event))
+        lines.append(event)
         if report is not None and event["message"] == report["message"]:
             break
-    return lines, report is not None
+    return _lines(lines), report is not None

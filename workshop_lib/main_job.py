@@ -7,6 +7,10 @@ from the boto3 session: AWS_REGION, AWS_DEFAULT_REGION, the profile),
 renders each to HTML, prints a summary (notebook, status, seconds) and the inference table
 (read before the clean-up notebook runs), stops the local cloud it started, and exits non-zero
 on any failure with the failing cell's error.
+
+``--lang vi`` (or $WORKSHOP_LANG) runs the notebooks in that language: they are built from the English ones
+into build/<lang>/source/ (notebook_translation), run with ``lang`` as a parameter from notebooks/ (they open
+../lambda_function.py), and the summary and the inference table are printed in that language too.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .config import (
     DEFAULT_REGION,
     DEFAULT_TARGET,
     ENV_INSTANCE_TYPE,
+    ENV_LANG,
     ENV_PREFIX,
     ENV_REGION,
     ENV_TARGET,
@@ -33,6 +38,7 @@ from .config import (
     TARGETS,
 )
 from .errors import WorkshopError
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, _, language, set_language
 
 BUILD_DIR = KIT_ROOT / "build"
 CLEANUP_PREFIX = "09"  # the clean-up notebook: the inference table is printed before it runs
@@ -52,9 +58,9 @@ def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 
 def run_notebook(
-    path: Path, parameters: dict[str, str], out_dir: Path = BUILD_DIR, *, html: bool = True
+    path: Path, parameters: dict[str, str], out_dir: Path = BUILD_DIR, *, html: bool = True, cwd: Path | None = None
 ) -> NotebookRun:
-    """Execute one notebook with papermill into ``out_dir`` (and render it to HTML)."""
+    """Execute one notebook with papermill into ``out_dir`` (and render it to HTML), from ``cwd`` (its folder)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -70,7 +76,7 @@ def run_notebook(
                 str(path),
                 str(output),
                 parameters=parameters,
-                cwd=str(path.parent),
+                cwd=str(cwd or path.parent),
                 progress_bar=False,
                 kernel_name="python3",
                 request_save_on_cell_execute=False,
@@ -109,19 +115,27 @@ def _render_html(notebook: Path) -> None:
     import nbconvert
     import nbformat
 
-    html, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html, _resources = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
     notebook.with_suffix(".html").write_text(html, encoding="utf-8")
 
 
-def _print_summary(runs: list[NotebookRun]) -> None:
+def _print_summary(runs: list[NotebookRun], out_dir: Path = BUILD_DIR) -> None:
     width = max([len(r.notebook) for r in runs] + [8])
-    print(f"\n{'notebook':<{width}}  status  seconds")
+    status = {"ok": "ok", "FAILED": _("FAILED")}
+    notebook, state, seconds, total = _("notebook"), _("status"), _("seconds"), _("total")
+    column = max(6, len(state), *(len(s) for s in status.values()))
+    print(f"\n{notebook:<{width}}  {state:<{column}}  {seconds}")
     for r in runs:
-        print(f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:7.1f}")
-    print(f"{'total':<{width}}          {sum(r.seconds for r in runs):7.1f}")
+        print(f"{r.notebook:<{width}}  {status.get(r.status, r.status):<{column}}  {r.seconds:7.1f}")
+    print(f"{total:<{width}}  {'':<{column}}  {sum(r.seconds for r in runs):7.1f}")
     for r in runs:
         if r.error:
-            print(f"\n{r.notebook} failed at {r.error}\n  executed copy: {BUILD_DIR / r.notebook}")
+            print(
+                "\n"
+                + _("{notebook} failed at {error}\n  executed copy: {path}").format(
+                    notebook=r.notebook, error=r.error, path=out_dir / r.notebook
+                )
+            )
 
 
 def _print_inference_table(target: str, region: str, prefix: str) -> None:
@@ -132,9 +146,28 @@ def _print_inference_table(target: str, region: str, prefix: str) -> None:
 
     conn = connect(target, region or None, prefix, make_current=False)
     df = query_inferences(conn=conn)
-    print(f"\nInference table {conn.names.table} ({len(df)} rows, newest first):")
+    print("\n" + _("Inference table {table} ({rows} rows, newest first):").format(table=conn.names.table, rows=len(df)))
     with pd.option_context("display.max_columns", 6, "display.width", 160, "display.max_colwidth", 36):
         print(df.iloc[:, :6].head(15).to_string(index=False))
+
+
+def sources(lang: str, out_dir: Path = BUILD_DIR) -> tuple[list[Path], Path]:
+    """The notebooks to run in ``lang`` and where their executed copies go: notebooks/ itself for English, else
+    the notebooks built in that language into ``out_dir/<lang>/source/`` (copies in ``out_dir/<lang>/``)."""
+    if lang == DEFAULT_LANGUAGE:
+        return notebooks(), out_dir
+    from .notebook_translation import build
+
+    built = build(lang, out_dir / lang / "source")
+    for b in built:
+        if b.untranslated:  # the build keeps those cells in English; the tests name them
+            print(
+                _("{notebook}: {count} markdown cells have no translation yet: {cells}").format(
+                    notebook=b.path.name, count=len(b.untranslated), cells=", ".join(b.untranslated)
+                ),
+                file=sys.stderr,
+            )
+    return [b.path for b in built], out_dir / lang
 
 
 def run(
@@ -144,23 +177,26 @@ def run(
     only: list[str] | None = None,
     endpoint: str = "",
     instance_type: str = "",
+    lang: str = "",
 ) -> int:
-    """Run the main job; returns the process exit code. An empty ``region`` is resolved by connect()."""
+    """Run the main job; returns the process exit code. An empty ``region`` is resolved by connect(), an empty
+    ``lang`` is $WORKSHOP_LANG, else English."""
     from tqdm import tqdm
 
     from .local import lifecycle
 
+    lang = set_language(lang)
+    all_paths, out_dir = sources(lang)
+    paths = [p for p in all_paths if not only or any(p.name.startswith(o) for o in only)]
+    if not paths:
+        print(_("no notebooks match in {folder}").format(folder=NOTEBOOKS_DIR), file=sys.stderr)
+        return 1
     started = False
     if target == "local":
         state, started = lifecycle.start(region=region or DEFAULT_REGION)
-        print(f"local cloud: {state.endpoint_url} ({'started' if started else 'already running'})")
-    paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
-    if not paths:
-        if started:
-            lifecycle.stop()
-        print(f"no notebooks match in {NOTEBOOKS_DIR}", file=sys.stderr)
-        return 1
-    parameters = {"target": target, "region": region, "prefix": prefix, "endpoint": endpoint}
+        said = _("local cloud: {url} (started)") if started else _("local cloud: {url} (already running)")
+        print(said.format(url=state.endpoint_url))
+    parameters = {"target": target, "region": region, "prefix": prefix, "endpoint": endpoint, "lang": lang}
     if instance_type:
         parameters["instance_type"] = instance_type  # a parameter of 06_model_endpoint only
     runs: list[NotebookRun] = []
@@ -170,15 +206,15 @@ def run(
                 bar.set_postfix_str(path.stem)
                 if path.name.startswith(CLEANUP_PREFIX) and all(r.status == "ok" for r in runs):
                     _print_inference_table(target, region, prefix)
-                runs.append(run_notebook(path, parameters))
+                runs.append(run_notebook(path, parameters, out_dir, cwd=NOTEBOOKS_DIR))
                 if runs[-1].status != "ok":
                     break
     finally:
         if started:
             lifecycle.stop()
-            print("local cloud: stopped")
-    _print_summary(runs)
-    print(f"\nexecuted notebooks and HTML renderings: {BUILD_DIR}")
+            print(_("local cloud: stopped"))
+    _print_summary(runs, out_dir)
+    print("\n" + _("executed notebooks and HTML renderings: {folder}").format(folder=out_dir))
     return 0 if runs and all(r.status == "ok" for r in runs) and len(runs) == len(paths) else 1
 
 
@@ -201,10 +237,16 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(ENV_INSTANCE_TYPE, ""),
         help="the endpoint's instance type (default: $WORKSHOP_INSTANCE_TYPE, else ml.t2.medium)",
     )
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=language(),
+        help=f"the notebooks' language (default: ${ENV_LANG}, else {DEFAULT_LANGUAGE}); vi: Tiếng Việt",
+    )
     parser.add_argument("--only", nargs="*", help="run only the notebooks whose names start with these")
     args = parser.parse_args(argv)
     try:
-        return run(args.target, args.region, args.prefix, args.only, args.endpoint, args.instance_type)
+        return run(args.target, args.region, args.prefix, args.only, args.endpoint, args.instance_type, args.lang)
     except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from . import naming, waiting
 from .config import tag_list
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceConflict, ResourceNotFound, aws_code, aws_error
+from .i18n import _
 
 SEED_COLUMNS = ["requestId", "timestamp", "modelName", "inputData", "prediction", "latencyMs"]
 _deserialize = TypeDeserializer().deserialize
@@ -103,10 +104,12 @@ def _check_key_schema(conn: Connection, table: dict[str, Any]) -> None:
     if keys != [("requestId", "HASH")] or types.get("requestId") != "S":
         found = ", ".join(f"{n} ({types.get(n, '?')}, {t})" for n, t in keys)
         raise ResourceConflict(
-            f"table {conn.names.table!r} exists with key schema [{found}], but the workshop needs partition key "
-            "requestId (S) and no sort key",
+            _(
+                "table {table!r} exists with key schema [{found}], but the workshop needs partition key "
+                "requestId (S) and no sort key"
+            ).format(table=conn.names.table, found=found),
             resource=f"table {conn.names.table}",
-            fix="delete that table if it is yours and a leftover, or use a participant prefix to get another name",
+            fix=_("delete that table if it is yours and a leftover, or use a participant prefix to get another name"),
         )
 
 
@@ -132,7 +135,7 @@ def _wait_active(conn: Connection) -> None:
         observe,
         what=f"table {name} and its index to be ACTIVE",
         timeout=TABLE_WAIT_S,
-        fix="look at the table in the DynamoDB console; run the step again",
+        fix=_("look at the table in the DynamoDB console; run the step again"),
         rule=waiting.TABLE_STATUS,
     )
 
@@ -154,7 +157,7 @@ def wait_table_gone(conn: Connection, name: str) -> None:
         observe,
         what=f"table {name} to be deleted",
         timeout=TABLE_WAIT_S,
-        fix="look at the table in the DynamoDB console; run the clean-up again",
+        fix=_("look at the table in the DynamoDB console; run the clean-up again"),
         rule=waiting.TABLE_STATUS,
     )
 
@@ -181,7 +184,11 @@ def inference_record(request_id: str, *, table: str | None = None, conn: Connect
     conn = conn or current()
     table = naming.table_name(table or conn.names.table)
     if not isinstance(request_id, str) or not request_id.strip():
-        raise InvalidInput(f"request_id={request_id!r} is empty", resource="request_id", fix="pass a requestId")
+        raise InvalidInput(
+            _("request_id={request_id!r} is empty").format(request_id=request_id),
+            resource="request_id",
+            fix="pass a requestId",
+        )
     try:
         item = (
             conn.client("dynamodb")
@@ -197,16 +204,18 @@ def inference_record(request_id: str, *, table: str | None = None, conn: Connect
 
 def _no_table(table: str) -> ResourceNotFound:
     return ResourceNotFound(
-        f"table {table!r} does not exist",
+        _("table {table!r} does not exist").format(table=table),
         resource=f"table {table}",
-        fix="create it with create_metadata_table() (section 8.1)",
+        fix=_("create it with create_metadata_table() (section 8.1)"),
     )
 
 
 def iso_timestamp(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and Z, as the Lambda writes it (sorts as text)."""
     if moment.tzinfo is None:
-        raise InvalidInput(f"{moment!r} has no timezone", resource="time bound", fix="use datetime.now(UTC)")
+        raise InvalidInput(
+            _("{moment!r} has no timezone").format(moment=moment), resource="time bound", fix=_("use datetime.now(UTC)")
+        )
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.astimezone(UTC).microsecond // 1000:03d}Z"
 
 
@@ -222,13 +231,16 @@ def _bound(value: TimeBound, name: str, now: datetime) -> str | None:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
             raise InvalidInput(
-                f"{name}={value!r} is not an ISO-8601 time",
+                _("{name}={value!r} is not an ISO-8601 time").format(name=name, value=value),
                 resource=name,
                 fix="use e.g. '2025-10-01T10:00:00Z', a datetime, or a timedelta",
             ) from exc
         return iso_timestamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     raise InvalidInput(
-        f"{name} must be a datetime, an ISO string or a timedelta, not {type(value).__name__}", resource=name
+        _("{name} must be a datetime, an ISO string or a timedelta, not {type_name}").format(
+            name=name, type_name=type(value).__name__
+        ),
+        resource=name,
     )
 
 
@@ -251,9 +263,11 @@ def query_inferences(
     """
     conn = conn or current()
     if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise InvalidInput(f"limit={limit!r} must be a positive whole number", resource="limit")
+        raise InvalidInput(_("limit={limit!r} must be a positive whole number").format(limit=limit), resource="limit")
     if isinstance(expect, str):
-        raise InvalidInput("expect takes a list of requestIds, not one string", resource="expect", fix="[request_id]")
+        raise InvalidInput(
+            _("expect takes a list of requestIds, not one string"), resource="expect", fix="[request_id]"
+        )
     wanted = set(expect)
     now = datetime.now(UTC)
     operation, kwargs = _history_request(conn, model, _bound(since, "since", now), _bound(until, "until", now))
@@ -269,8 +283,10 @@ def query_inferences(
         observe,
         what=f"{len(wanted)} requests in the inference history of table {conn.names.table}",
         timeout=INDEX_WAIT_S,
-        fix="check that those requests were recorded (wl.inference_record(request_id)), and the model name "
-        "and time window of the query",
+        fix=_(
+            "check that those requests were recorded (wl.inference_record(request_id)), and the model "
+            "name and time window of the query"
+        ),
         rule=waiting.GSI,
     )
 
@@ -331,14 +347,23 @@ def _pages(ddb: Any, operation: str, kwargs: dict[str, Any], limit: int | None) 
                 return
 
 
+def _number(column: pd.Series) -> pd.Series:
+    """DynamoDB numbers as numbers: integers stay integers (Int64, missing values allowed), others float."""
+    values = pd.to_numeric(column, errors="coerce")
+    present = values.dropna()
+    if len(present) and (present == present.round()).all():
+        return values.astype("Int64")
+    return values
+
+
 def to_frame(items: list[dict[str, Any]], limit: int | None = None) -> pd.DataFrame:
     """Items as the seed's table: its six columns first, latencyMs numeric, timestamp a UTC datetime."""
     extra = sorted({k for item in items for k in item} - set(SEED_COLUMNS))
     df = pd.DataFrame(items, columns=SEED_COLUMNS + extra)
-    df["latencyMs"] = pd.to_numeric(df["latencyMs"], errors="coerce")
+    df["latencyMs"] = _number(df["latencyMs"])
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
     for col in df.columns:
         if df[col].dtype == object and df[col].map(lambda v: hasattr(v, "as_tuple")).any():
-            df[col] = pd.to_numeric(df[col], errors="coerce")  # other DynamoDB numbers (Decimal)
+            df[col] = _number(df[col])  # other DynamoDB numbers (Decimal)
     df = df.sort_values("timestamp", ascending=False, kind="stable").reset_index(drop=True)
     return df.head(limit) if limit else df

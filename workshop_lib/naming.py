@@ -11,6 +11,7 @@ import re
 
 from .config import TARGETS
 from .errors import InvalidInput
+from .i18n import _
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")  # us-east-1, us-gov-west-1, eu-isoe-west-1
@@ -50,7 +51,11 @@ def target(value: str) -> str:
     """A target name ("local" or "aws"), lower-cased and stripped."""
     clean = value.strip().lower() if isinstance(value, str) else value
     if clean not in TARGETS:
-        raise InvalidInput(f"unknown target {value!r}", resource="target", fix=f"use one of {', '.join(TARGETS)}")
+        raise InvalidInput(
+            _("unknown target {value!r}").format(value=value),
+            resource="target",
+            fix=_("use one of {targets}").format(targets=", ".join(TARGETS)),
+        )
     return clean
 
 
@@ -58,9 +63,9 @@ def region(value: str) -> str:
     """An AWS region name in AWS's form (us-east-1, eu-west-3, us-gov-west-1, ...)."""
     if not isinstance(value, str) or not _REGION.match(value):
         raise InvalidInput(
-            f"{value!r} is not an AWS region name",
+            _("{value!r} is not an AWS region name").format(value=value),
             resource="region",
-            fix="use a region code such as 'us-east-1' or 'eu-west-1' (lower case, as the AWS console shows it)",
+            fix=_("use a region code such as 'us-east-1' or 'eu-west-1' (lower case, as the AWS console shows it)"),
         )
     return value
 
@@ -69,10 +74,12 @@ def participant_prefix(prefix: str) -> str:
     """A participant prefix usable in every resource name ("" for none)."""
     if prefix and (not isinstance(prefix, str) or not _PREFIX.match(prefix)):
         raise InvalidInput(
-            f"participant prefix {prefix!r} is not usable: use 1 to 16 lower-case letters, digits or "
-            "hyphens, starting with a letter (for example 'alice' or 'team-7')",
+            _(
+                "participant prefix {prefix!r} is not usable: use 1 to 16 lower-case letters, digits or "
+                "hyphens, starting with a letter (for example 'alice' or 'team-7')"
+            ).format(prefix=prefix),
             resource="prefix",
-            fix="choose another participant prefix",
+            fix=_("choose another participant prefix"),
         )
     return prefix
 
@@ -81,10 +88,12 @@ def endpoint_name(name: str) -> str:
     """A SageMaker endpoint name AWS would accept ("" for none)."""
     if name and (not isinstance(name, str) or not _ENDPOINT_NAME.match(name)):
         raise InvalidInput(
-            f"{name!r} is not a SageMaker endpoint name: up to 63 letters, digits and hyphens, "
-            "starting with a letter or digit",
+            _(
+                "{name!r} is not a SageMaker endpoint name: up to 63 letters, digits and hyphens, starting "
+                "with a letter or digit"
+            ).format(name=name),
             resource="endpoint",
-            fix="use the name the SageMaker console shows",
+            fix=_("use the name the SageMaker console shows"),
         )
     return name
 
@@ -93,9 +102,9 @@ def instance_type(value: str) -> str:
     """A SageMaker instance type name (ml.t2.medium, ml.m5.large, ...)."""
     if not isinstance(value, str) or not _INSTANCE_TYPE.match(value):
         raise InvalidInput(
-            f"{value!r} is not a SageMaker instance type",
+            _("{value!r} is not a SageMaker instance type").format(value=value),
             resource="instance_type",
-            fix="use a name such as 'ml.t2.medium' or 'ml.m5.large' (the SageMaker pricing page lists them)",
+            fix=_("use a name such as 'ml.t2.medium' or 'ml.m5.large' (the SageMaker pricing page lists them)"),
         )
     return value
 
@@ -103,9 +112,9 @@ def instance_type(value: str) -> str:
 def function_name(name: str) -> str:
     if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
         raise InvalidInput(
-            f"{name!r} is not a valid Lambda function name",
+            _("{name!r} is not a valid Lambda function name").format(name=name),
             resource=f"function {name!r}",
-            fix="use 1 to 64 letters, digits, hyphens or underscores",
+            fix=_("use 1 to 64 letters, digits, hyphens or underscores"),
         )
     return name
 
@@ -113,9 +122,9 @@ def function_name(name: str) -> str:
 def role_name(name: str) -> str:
     if not isinstance(name, str) or not _ROLE_NAME.match(name):
         raise InvalidInput(
-            f"{name!r} is not a valid IAM role name",
+            _("{name!r} is not a valid IAM role name").format(name=name),
             resource=f"role {name!r}",
-            fix="use 1 to 64 letters, digits or the characters +=,.@_-",
+            fix=_("use 1 to 64 letters, digits or the characters +=,.@_-"),
         )
     return name
 
@@ -128,9 +137,9 @@ def role_name_of(role: str) -> str:
 def table_name(name: str) -> str:
     if not isinstance(name, str) or not _TABLE_NAME.match(name):
         raise InvalidInput(
-            f"{name!r} is not a valid DynamoDB table name",
+            _("{name!r} is not a valid DynamoDB table name").format(name=name),
             resource=f"table {name!r}",
-            fix="use 3 to 255 letters, digits, underscores, hyphens or dots",
+            fix=_("use 3 to 255 letters, digits, underscores, hyphens or dots"),
         )
     return name
 
@@ -142,22 +151,26 @@ def env_vars(function: str, variables: dict[str, str]) -> dict[str, str]:
         if not _ENV_NAME.match(key):
             hint = key.replace("-", "_") if "-" in key else None
             raise InvalidInput(
-                f"environment variable name {key!r} is not allowed by Lambda (letters, digits and underscores, "
-                "starting with a letter)",
+                _(
+                    "environment variable name {key!r} is not allowed by Lambda (letters, digits and "
+                    "underscores, starting with a letter)"
+                ).format(key=key),
                 resource=f"function {function}",
-                fix=f"rename it, for example to {hint!r}" if hint else "rename it",
+                fix=_("rename it, for example to {hint!r}").format(hint=hint) if hint else _("rename it"),
             )
         if key in RESERVED_ENV_NAMES:
             raise InvalidInput(
-                f"environment variable {key!r} is reserved by the Lambda runtime",
+                _("environment variable {key!r} is reserved by the Lambda runtime").format(key=key),
                 resource=f"function {function}",
-                fix="choose another name; Lambda sets this one itself",
+                fix=_("choose another name; Lambda sets this one itself"),
             )
         if not isinstance(value, str):
             raise InvalidInput(
-                f"environment variable {key!r} must be a string, not {type(value).__name__}",
+                _("environment variable {key!r} must be a string, not {type_name}").format(
+                    key=key, type_name=type(value).__name__
+                ),
                 resource=f"function {function}",
-                fix=f"pass str(value), e.g. {key}={str(value)!r}",
+                fix=_("pass str(value), e.g. {key}={value!r}").format(key=key, value=str(value)),
             )
         clean[key] = value
     return clean

@@ -2,7 +2,9 @@
 
 ``check`` prints a visible line when a step worked and raises StepFailed (the cell turns red, the
 papermill run stops) when it did not. ``record`` leaves a value in the cell's output under a
-mimetype of the kit's own, so tests and the main job can read it from the executed notebook.
+mimetype of the kit's own, so tests and the main job can read it from the executed notebook; it is
+plumbing, not evidence, so its text/plain is empty: JupyterLab, nbconvert and VS Code show nothing for it
+(an output with no text/plain at all would make nbconvert warn that it "is not able to be represented").
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import StepFailed
+from .errors import InvalidInput, StepFailed
 
 RECORD_MIMETYPE = "application/vnd.workshop.record+json"
 
@@ -24,12 +26,24 @@ def check(condition: object, success: str, failure: str | None = None, *, fix: s
 
 
 def record(name: str, value: Any) -> None:
-    """Record ``value`` (JSON-serialisable) in the executed notebook under ``name``."""
+    """Record ``value`` (JSON-serialisable) in the executed notebook under ``name``, silently.
+
+    The output holds the value under the kit's mimetype and an empty text/plain, so a reader sees nothing.
+    """
     from IPython.display import display
 
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(
+            f"a record's name must be a non-empty string, not {name!r}", fix='e.g. record("request_id", rid)'
+        )
     payload = {name: value}
-    json.dumps(payload)  # fail here, in the cell, if the value cannot be recorded
-    display({RECORD_MIMETYPE: payload, "text/plain": f"recorded {name} = {value!r}"}, raw=True)
+    try:
+        json.dumps(payload)  # fail here, in the cell, if the value cannot be recorded
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{name} cannot be recorded: {exc}", fix="record a JSON value (str, number, bool, None, list, dict)"
+        ) from exc
+    display({RECORD_MIMETYPE: payload, "text/plain": ""}, raw=True)
 
 
 def recorded(notebook: str | Path) -> dict[str, Any]:

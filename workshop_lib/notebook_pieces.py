@@ -16,6 +16,7 @@ from . import api, deploy, endpoint, iam, metadata
 from .config import KIT_ROOT, LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE, LAMBDA_SOURCE
 from .connect import Connection
 from .errors import ResourceNotFound
+from .i18n import _
 
 SECTION7_SOURCES = KIT_ROOT / "lambda_section7"
 
@@ -39,8 +40,8 @@ def _endpoint(conn: Connection) -> str | None:
     try:
         info = endpoint.describe_endpoint(conn=conn)
     except ResourceNotFound:
-        return "does not exist"
-    return None if info.in_service else f"exists but is {info.status}, not InService"
+        return _("does not exist")
+    return None if info.in_service else _("exists but is {status}, not InService").format(status=info.status)
 
 
 def _role(conn: Connection) -> str | None:
@@ -48,7 +49,7 @@ def _role(conn: Connection) -> str | None:
         conn.client("iam").get_role(RoleName=conn.names.role)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "NoSuchEntity":
-            return "does not exist"
+            return _("does not exist")
         raise
     return None
 
@@ -56,13 +57,17 @@ def _role(conn: Connection) -> str | None:
 def _policy(template: str) -> Callable[[Connection], str | None]:
     def probe(conn: Connection) -> str | None:
         if _role(conn) is not None:
-            return "the role does not exist"
+            return _("the role does not exist")
         name = iam.policy_name(template, conn)
         found = iam.role_policies(conn=conn).get(name)
         if found is None:
-            return f"the role has no policy {name}"
+            return _("the role has no policy {name}").format(name=name)
         wanted = iam.render_policy(template, **iam.default_values(conn))
-        return None if found == wanted else f"the role's {name} is not policies/{template}.json for these names"
+        if found == wanted:
+            return None
+        return _("the role's {name} is not policies/{template}.json for these names").format(
+            name=name, template=template
+        )
 
     return probe
 
@@ -77,7 +82,7 @@ def _configuration(conn: Connection) -> dict | None:
 
 
 def _function(conn: Connection) -> str | None:
-    return None if _configuration(conn) is not None else "does not exist"
+    return None if _configuration(conn) is not None else _("does not exist")
 
 
 def _sha(sources: object) -> str:
@@ -87,30 +92,30 @@ def _sha(sources: object) -> str:
 def _section7_code(conn: Connection) -> str | None:
     cfg = _configuration(conn)
     if cfg is None:
-        return "the function does not exist"
+        return _("the function does not exist")
     if cfg["CodeSha256"] == _sha(SECTION7_SOURCES):
         return None
     if cfg["CodeSha256"] == _sha(LAMBDA_SOURCE):
-        return "it runs lambda_function.py already (08_2a was run): step 2 would have nothing to replace"
-    return "it runs other code than lambda_section7/"
+        return _("it runs lambda_function.py already (08_2a was run): step 2 would have nothing to replace")
+    return _("it runs other code than lambda_section7/")
 
 
 def _new_code(conn: Connection) -> str | None:
     cfg = _configuration(conn)
     if cfg is None:
-        return "the function does not exist"
-    return None if cfg["CodeSha256"] == _sha(LAMBDA_SOURCE) else "it runs other code than lambda_function.py"
+        return _("the function does not exist")
+    return None if cfg["CodeSha256"] == _sha(LAMBDA_SOURCE) else _("it runs other code than lambda_function.py")
 
 
 def _variables(*names: str) -> Callable[[Connection], str | None]:
     def probe(conn: Connection) -> str | None:
         cfg = _configuration(conn)
         if cfg is None:
-            return "the function does not exist"
+            return _("the function does not exist")
         have = cfg.get("Environment", {}).get("Variables", {})
         wanted = _wanted_variables(conn, names)
         wrong = [f"{k}={have.get(k)!r}" for k, v in wanted.items() if have.get(k) != v]
-        return None if not wrong else "has " + ", ".join(wrong)
+        return None if not wrong else _("has {values}").format(values=", ".join(wrong))
 
     return probe
 
@@ -131,9 +136,11 @@ def _api(conn: Connection) -> str | None:
 def _table(conn: Connection) -> str | None:
     table = metadata.describe_table(conn)
     if table is None:
-        return "does not exist"
+        return _("does not exist")
     indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
-    return None if conn.names.history_index in indexes else f"has no index {conn.names.history_index}"
+    if conn.names.history_index in indexes:
+        return None
+    return _("has no index {index}").format(index=conn.names.history_index)
 
 
 # --- builds: the earlier notebooks' own calls ------------------------------------------------------------
@@ -170,7 +177,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "endpoint",
         NB06,
-        lambda c: f"SageMaker endpoint {c.names.endpoint}, InService",
+        lambda c: _("SageMaker endpoint {endpoint}, InService").format(endpoint=c.names.endpoint),
         _endpoint,
         _endpoint_calls,
         _build_endpoint,
@@ -178,7 +185,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "role",
         NB07,
-        lambda c: f"execution role {c.names.role}",
+        lambda c: _("execution role {role}").format(role=c.names.role),
         _role,
         lambda c: "wl.ensure_execution_role()",
         lambda c: iam.ensure_execution_role(conn=c),
@@ -186,7 +193,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "invoke-endpoint policy",
         NB07,
-        lambda c: f"the role may invoke the endpoint ({iam.policy_name('invoke-endpoint', c)})",
+        lambda c: _("the role may invoke the endpoint ({policy})").format(policy=iam.policy_name("invoke-endpoint", c)),
         _policy("invoke-endpoint"),
         lambda c: 'wl.attach_policy(template="invoke-endpoint")',
         lambda c: iam.attach_policy(template="invoke-endpoint", conn=c),
@@ -194,7 +201,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "logs policy",
         NB07,
-        lambda c: f"the role may write the function's logs ({iam.policy_name('logs', c)})",
+        lambda c: _("the role may write the function's logs ({policy})").format(policy=iam.policy_name("logs", c)),
         _policy("logs"),
         lambda c: 'wl.attach_policy(template="logs")',
         lambda c: iam.attach_policy(template="logs", conn=c),
@@ -202,7 +209,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "function",
         NB07,
-        lambda c: f"Lambda function {c.names.function}",
+        lambda c: _("Lambda function {function}").format(function=c.names.function),
         _function,
         lambda c: 'wl.deploy_lambda(sources="../lambda_section7")',
         lambda c: deploy.deploy_lambda(sources=SECTION7_SOURCES, conn=c),
@@ -210,7 +217,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "section 7 code",
         NB07,
-        lambda c: "the function runs section 7's code (08_2a replaces it)",
+        lambda c: _("the function runs section 7's code (08_2a replaces it)"),
         _section7_code,
         lambda c: 'wl.deploy_lambda(sources="../lambda_section7")',
         lambda c: deploy.deploy_lambda(sources=SECTION7_SOURCES, conn=c),
@@ -218,7 +225,9 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "ENDPOINT_NAME",
         NB07,
-        lambda c: f"the function's {LAMBDA_ENV_ENDPOINT} is {c.names.endpoint}",
+        lambda c: _("the function's {variable} is {value}").format(
+            variable=LAMBDA_ENV_ENDPOINT, value=c.names.endpoint
+        ),
         _variables(LAMBDA_ENV_ENDPOINT),
         _variables_calls(LAMBDA_ENV_ENDPOINT),
         _set_variables(LAMBDA_ENV_ENDPOINT),
@@ -226,7 +235,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "api",
         NB07,
-        lambda c: f"REST API {c.names.api}, POST /inference deployed to {c.names.stage}",
+        lambda c: _("REST API {api}, POST /inference deployed to {stage}").format(api=c.names.api, stage=c.names.stage),
         _api,
         lambda c: "wl.create_rest_api()",
         lambda c: api.create_rest_api(conn=c),
@@ -234,7 +243,9 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "table",
         NB08_1,
-        lambda c: f"DynamoDB table {c.names.table} with index {c.names.history_index}",
+        lambda c: _("DynamoDB table {table} with index {index}").format(
+            table=c.names.table, index=c.names.history_index
+        ),
         _table,
         lambda c: "wl.create_metadata_table()",
         lambda c: metadata.create_metadata_table(conn=c),
@@ -242,7 +253,7 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "new code",
         NB08_2A,
-        lambda c: "the function runs lambda_function.py (step 2)",
+        lambda c: _("the function runs lambda_function.py (step 2)"),
         _new_code,
         lambda c: 'wl.deploy_lambda(sources="../lambda_function.py")',
         lambda c: deploy.deploy_lambda(sources=LAMBDA_SOURCE, conn=c),
@@ -250,7 +261,9 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "DYNAMODB_TABLE",
         NB08_2A,
-        lambda c: f"the function's {LAMBDA_ENV_ENDPOINT} and {LAMBDA_ENV_TABLE} are set (step 3)",
+        lambda c: _("the function's {endpoint} and {table} are set (step 3)").format(
+            endpoint=LAMBDA_ENV_ENDPOINT, table=LAMBDA_ENV_TABLE
+        ),
         _variables(LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE),
         _variables_calls(LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE),
         _set_variables(LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE),
@@ -258,7 +271,9 @@ PIECES: tuple[Piece, ...] = (
     Piece(
         "metadata-write policy",
         NB08_2A,
-        lambda c: f"the role may write the table ({iam.policy_name('metadata-write', c)}, step 4)",
+        lambda c: _("the role may write the table ({policy}, step 4)").format(
+            policy=iam.policy_name("metadata-write", c)
+        ),
         _policy("metadata-write"),
         lambda c: 'wl.attach_policy(template="metadata-write")',
         lambda c: iam.attach_policy(template="metadata-write", conn=c),

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from .connect import Connection, current
 from .errors import InvalidInput, StepFailed, WorkshopError
+from .i18n import _
 from .notebook import check
 from .notebook_pieces import NB06, NB07, NB08_1, NB08_2A, PIECES, Piece
 
@@ -43,6 +44,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     NB08_1: (),
     NB08_2A: (*_SECTION7, "section 7 code", "table"),
     "08_2b_troubleshooting": (*_SECTION7, "table", "new code", "DYNAMODB_TABLE", "metadata-write policy"),
+    # 8.3 reads the metrics of the Lambda that 08_2a deployed and 08_2b left repaired: the same pieces.
+    "08_3_monitoring": (*_SECTION7, "table", "new code", "DYNAMODB_TABLE", "metadata-write policy"),
     "09_cleanup": (),
 }
 
@@ -52,10 +55,11 @@ def notebook_name(notebook: str) -> str:
     key = notebook.strip().removesuffix(".ipynb").replace("\\", "/").rsplit("/", 1)[-1]
     matches = [n for n in NEEDS if n == key or n.startswith(f"{key}_")]
     if len(matches) != 1:
+        problem = _("no workshop notebook {name!r}") if not matches else _("{name!r} names several notebooks")
         raise InvalidInput(
-            f"no workshop notebook {notebook!r}" if not matches else f"{notebook!r} names several notebooks",
+            problem.format(name=notebook),
             resource="notebook",
-            fix="use a notebook's number or name: " + ", ".join(f'"{_short(n)}"' for n in NEEDS),
+            fix=_("use a notebook's number or name: {names}").format(names=", ".join(f'"{_short(n)}"' for n in NEEDS)),
         )
     return matches[0]
 
@@ -98,22 +102,26 @@ class Prerequisites:
         """What to do when something is missing ('' when nothing is)."""
         if self.ok:
             return ""
-        runs = ", ".join(self.notebooks_to_run)
-        return f"run {runs} first, or build what is missing with their own steps in one call:  {self.prepare_line}"
+        return _("run {notebooks} first, or build what is missing with their own steps in one call:  {line}").format(
+            notebooks=", ".join(self.notebooks_to_run), line=self.prepare_line
+        )
 
     def to_frame(self) -> pd.DataFrame:
+        columns = [_("needed"), _("made by"), _("status")]
         rows = [
-            {"needed": s.what, "made by": s.piece.notebook, "status": "✔ there" if s.ok else f"✘ missing: {s.missing}"}
+            [s.what, s.piece.notebook, "✔ " + _("there") if s.ok else "✘ " + _("missing: {why}").format(why=s.missing)]
             for s in self.statuses
         ]
-        return pd.DataFrame(rows, columns=["needed", "made by", "status"])
+        return pd.DataFrame(rows, columns=columns)
 
     def __str__(self) -> str:
         if not self.statuses:
-            return f"{self.notebook} needs nothing from the earlier notebooks"
-        head = f"{self.notebook} needs {len(self.statuses)} pieces; " + (
-            "all are there" if self.ok else f"{len(self.missing)} missing"
-        )
+            return _("{notebook} needs nothing from the earlier notebooks").format(notebook=self.notebook)
+        head = (
+            _("{notebook} needs {count} pieces; all are there")
+            if self.ok
+            else _("{notebook} needs {count} pieces; {missing} missing")
+        ).format(notebook=self.notebook, count=len(self.statuses), missing=len(self.missing))
         lines = [head] + [
             f"  {'✔' if s.ok else '✘'} {s.what} [{s.piece.notebook}]" + (f": {s.missing}" if s.missing else "")
             for s in self.statuses
@@ -126,13 +134,20 @@ class Prerequisites:
         if not self.statuses:
             return f"<p>{html.escape(str(self))}</p>"
         table = _html_table(self.to_frame())
+        name = f"<b>{html.escape(self.notebook)}</b>"
         if self.ok:
-            return f"<p><b>{html.escape(self.notebook)}</b>: everything it needs is there</p>{table}"
-        runs = html.escape(", ".join(self.notebooks_to_run))
+            return "<p>" + _("{notebook}: everything it needs is there").format(notebook=name) + f"</p>{table}"
+        runs = f"<b>{html.escape(', '.join(self.notebooks_to_run))}</b>"
         return (
-            f"<p><b>{html.escape(self.notebook)}</b>: {len(self.missing)} of {len(self.statuses)} pieces are "
-            f"missing</p>{table}<p>Run <b>{runs}</b> first, or build what is missing with their own steps "
-            f"in one call:</p><pre>{html.escape(self.prepare_line)}</pre>"
+            "<p>"
+            + _("{notebook}: {missing} of {count} pieces are missing").format(
+                notebook=name, missing=len(self.missing), count=len(self.statuses)
+            )
+            + f"</p>{table}<p>"
+            + _("Run {notebooks} first, or build what is missing with their own steps in one call:").format(
+                notebooks=runs
+            )
+            + f"</p><pre>{html.escape(self.prepare_line)}</pre>"
         )
 
 
@@ -160,7 +175,9 @@ def _probe(piece: Piece, conn: Connection) -> str | None:
     try:
         return piece.probe(conn)
     except ClientError as exc:  # e.g. AccessDenied on a real account: say so rather than fail the check
-        return f"could not check ({exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')})"
+        return _("could not check ({code}: {message})").format(
+            code=exc.response["Error"]["Code"], message=exc.response["Error"].get("Message", "")
+        )
     except WorkshopError as exc:  # e.g. an API of the kit's name that the kit did not create
         return exc.message
 
@@ -173,14 +190,15 @@ def check_prerequisites(notebook: str, *, conn: Connection | None = None) -> Pre
     if not report.ok:
         display(report)
         raise StepFailed(
-            f"CHECK FAILED: {report.notebook} needs {len(report.missing)} pieces that are missing (the table above): "
-            + ", ".join(s.piece.key for s in report.missing),
+            _("CHECK FAILED: {notebook} needs {count} pieces that are missing (the table above): {pieces}").format(
+                notebook=report.notebook,
+                count=len(report.missing),
+                pieces=", ".join(s.piece.key for s in report.missing),
+            ),
             fix=report.advice(),
         )
-    if report.statuses:
-        display(report)
     check(True, str(report).splitlines()[0])
-    return report
+    return report  # the cell's last value: the notebook shows its table once, under the check
 
 
 @dataclass(frozen=True)
@@ -200,19 +218,23 @@ class Preparation:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [{"notebook": s.notebook, "call": s.call, "seconds": round(s.seconds, 2)} for s in self.steps],
-            columns=["notebook", "call", "seconds"],
+            [[s.notebook, s.call, round(s.seconds, 2)] for s in self.steps],
+            columns=[_("notebook"), _("call"), _("seconds")],
         )
 
     def __str__(self) -> str:
+        if not self.steps:
+            return _("prepared {notebook}: nothing to do").format(notebook=self.notebook)
         done = "\n".join(f"  {s.notebook}: {s.call} ({s.seconds:.1f} s)" for s in self.steps)
-        return f"prepared {self.notebook}: " + (f"{len(self.steps)} calls\n{done}" if self.steps else "nothing to do")
+        head = _("prepared {notebook}: {count} calls").format(notebook=self.notebook, count=len(self.steps))
+        return f"{head}\n{done}"
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>{html.escape(self.notebook)}</b>: " + (
-            f"{len(self.steps)} calls made</p>" if self.steps else "nothing was missing, nothing was done</p>"
-        )
-        return head + (_html_table(self.to_frame()) if self.steps else "")
+        name = f"<b>{html.escape(self.notebook)}</b>"
+        if not self.steps:
+            return "<p>" + _("{notebook}: nothing was missing, nothing was done").format(notebook=name) + "</p>"
+        head = _("{notebook}: {count} calls made").format(notebook=name, count=len(self.steps))
+        return f"<p>{head}</p>" + _html_table(self.to_frame())
 
 
 def prepare_for(notebook: str, *, conn: Connection | None = None, verbose: bool = True) -> Preparation:
@@ -236,9 +258,13 @@ def prepare_for(notebook: str, *, conn: Connection | None = None, verbose: bool 
             piece.build(conn)
         except WorkshopError as exc:
             raise type(exc)(
-                f"preparing {name}: {piece.notebook}'s {call} failed: {exc.message}", resource=exc.resource, fix=exc.fix
+                _("preparing {notebook}: {maker}'s {call} failed: {error}").format(
+                    notebook=name, maker=piece.notebook, call=call, error=exc.message
+                ),
+                resource=exc.resource,
+                fix=exc.fix,
             ) from exc
         steps.append(Step(piece.notebook, call, time.perf_counter() - start))
     after = prerequisites(name, conn=conn)
-    check(after.ok, f"everything {name} needs is there", str(after))
+    check(after.ok, _("everything {notebook} needs is there").format(notebook=name), str(after))
     return Preparation(name, steps, after)

@@ -28,6 +28,7 @@ from .connect import Connection, current
 from .errors import DeploymentError
 from .logs import request_log_record
 from .metadata import inference_record
+from .tables import Table
 
 POLICY_WAIT_S = 180.0  # IAM applies a change within seconds (its user guide: "eventual consistency")
 POLICY_BACKOFF = waiting.Backoff(first=0.5, factor=1.5, cap=2.0)
@@ -58,6 +59,26 @@ class Observed:
     def story(self) -> str:
         """What happened, one line per request and a summary, for a notebook to print."""
         lines = [f"request {i}: {a.request_id} -> {a.outcome}" for i, a in enumerate(self.attempts, 1)]
+        return "\n".join([*lines, self.summary()])
+
+    def table(self) -> Table:
+        """Each request sent (its requestId, the API's status, what happened to its record), and the summary."""
+        rows = [(i, a.request_id, a.status, a.outcome) for i, a in enumerate(self.attempts, 1)]
+        last = len(rows) - 1
+        tones = ["ok" if i == last else "old" for i in range(len(rows))]
+        return Table.of(("request", "requestId", "API status", "its record"), rows, tones=tones, notes=[self.summary()])
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+    def summary(self) -> str:
+        """One sentence: how many requests it took, and why."""
         before = len(self.attempts) - 1
         if self.awaited == "recorded":
             summary = (
@@ -73,7 +94,7 @@ class Observed:
                 else f"{before} request(s) still recorded while IAM was applying the removal, then refused "
                 f"{self.seconds:.0f} s after the first"
             )
-        return "\n".join([*lines, summary])
+        return summary
 
 
 def _outcome(response: TestResponse, conn: Connection) -> Attempt:

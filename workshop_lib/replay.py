@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from . import naming, waiting
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error, aws_message
+from .i18n import _
 from .logs import LOG_BACKOFF, LOG_WAIT_S, filter_events
 from .metadata import iso_timestamp
 
@@ -81,13 +82,18 @@ def replay_unrecorded(
     function = naming.function_name(function or conn.names.function)
     if isinstance(since_minutes, bool) or not isinstance(since_minutes, int | float) or not since_minutes > 0:
         raise InvalidInput(
-            f"since_minutes={since_minutes!r} must be a number of minutes above 0", resource="since_minutes"
+            _("since_minutes={since_minutes!r} must be a number of minutes above 0").format(
+                since_minutes=since_minutes
+            ),
+            resource="since_minutes",
         )
     if table is not None:
         table = naming.table_name(table)
     log_group = f"/aws/lambda/{function}"
     if isinstance(expect, str):
-        raise InvalidInput("expect takes a list of requestIds, not one string", resource="expect", fix="[request_id]")
+        raise InvalidInput(
+            _("expect takes a list of requestIds, not one string"), resource="expect", fix="[request_id]"
+        )
     wanted = set(expect)
 
     def observe() -> tuple[dict[str, tuple[str, dict[str, Any]]], int] | waiting.NotYet:
@@ -99,7 +105,9 @@ def replay_unrecorded(
         observe,
         what=f"the replay lines of {len(wanted)} requests in {log_group}",
         timeout=LOG_WAIT_S,
-        fix=f"check the requestIds, and the log group {log_group} in the CloudWatch console",
+        fix=_("check the requestIds, and the log group {log_group} in the CloudWatch console").format(
+            log_group=log_group
+        ),
         rule=waiting.LOG_DELIVERY,
         backoff=LOG_BACKOFF,
     )
@@ -142,9 +150,11 @@ def _marked_records(
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
-                f"log group {log_group} does not exist",
+                _("log group {log_group} does not exist").format(log_group=log_group),
                 resource=f"log group {log_group}",
-                fix="check the function name and the participant prefix; the group appears after the first invocation",
+                fix=_(
+                    "check the function name and the participant prefix; the group appears after the first invocation"
+                ),
             ) from exc
         raise aws_error(exc, f"log group {log_group}") from exc
     return records, invalid
@@ -186,13 +196,17 @@ def _put_if_absent(conn: Connection, table: str, item: dict[str, Any]) -> bool:
         request_id = item["requestId"]["S"]
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
-                f"table {table!r} does not exist, so item {request_id} cannot be replayed into it",
+                _("table {table!r} does not exist, so item {request_id} cannot be replayed into it").format(
+                    table=table, request_id=request_id
+                ),
                 resource=f"table {table}",
-                fix="create the table (create_metadata_table()), or pass table= the right one, then replay again",
+                fix=_("create the table (create_metadata_table()), or pass table= the right one, then replay again"),
             ) from exc
         raise aws_error(
             exc,
             f"table {table}",
-            message=f"replaying item {request_id} into table {table} failed: {aws_code(exc)}: {aws_message(exc)}",
-            fix="fix the cause, then run replay_unrecorded() again (items already written are not written twice)",
+            message=_("replaying item {request_id} into table {table} failed: {value}: {value2}").format(
+                request_id=request_id, table=table, value=aws_code(exc), value2=aws_message(exc)
+            ),
+            fix=_("fix the cause, then run replay_unrecorded() again (items already written are not written twice)"),
         ) from exc

@@ -7,6 +7,7 @@ but not pulled (see workshop_lib/local/sagemaker_runtime.py).
 from __future__ import annotations
 
 from .errors import InvalidInput
+from .i18n import _
 
 # scikit-learn 1.2.1 on Python 3.9: the newest version the SageMaker Python SDK's image table lists
 # for every region below. The artifact holds no pickle, so the version only has to run the script.
@@ -53,8 +54,8 @@ def sklearn_image_uri(region: str, framework_version: str = FRAMEWORK_VERSION) -
     account = SKLEARN_REGISTRIES.get(region)
     if account is None:
         raise InvalidInput(
-            f"no SageMaker scikit-learn image is known for region {region!r}",
+            _("no SageMaker scikit-learn image is known for region {region!r}").format(region=region),
             resource="region",
-            fix=f"use one of {', '.join(sorted(SKLEARN_REGISTRIES))}",
+            fix=_("use one of {value}").format(value=", ".join(sorted(SKLEARN_REGISTRIES))),
         )
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{IMAGE_REPOSITORY}:{framework_version}-cpu-py3"

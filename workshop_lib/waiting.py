@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from .config import ENV_WAIT_LOG
 from .errors import THROTTLED_CODES, WaitTimeout, aws_code, aws_message
+from .i18n import _
 
 T = TypeVar("T")
 
@@ -156,7 +157,9 @@ def poll(
     _record(what, rule, waited, attempts, ok=False)
     seen = f"; last seen: {state}" if state else ""
     raise WaitTimeout(
-        f"gave up waiting for {what} after {waited:.0f} s ({attempts} attempts){seen}",
+        _("gave up waiting for {what} after {waited:.0f} s ({attempts} attempts){seen}").format(
+            what=what, waited=waited, attempts=attempts, seen=seen
+        ),
         resource=what,
         fix=fix,
         waited=waited,
@@ -283,7 +286,7 @@ class Pacer:
                     turn,
                     what=f"the next {self.name} allowed by AWS's rate limit",
                     timeout=self.interval + 1,
-                    fix="nothing to do: the call is paced to AWS's account-level rate limit",
+                    fix=_("nothing to do: the call is paced to AWS's account-level rate limit"),
                     rule=API_QUOTA,
                 )
             self._next, self._clock = clock.monotonic() + self.interval, clock

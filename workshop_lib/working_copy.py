@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import KIT_ROOT, NOTEBOOKS_DIR, lab_dir
 from .errors import InvalidInput
+from .i18n import _
 
 MANIFEST = ".kit-copy.json"  # {notebook: sha256 of the notebooks/ version it was copied from}
 
@@ -55,9 +56,11 @@ def _save_manifest(directory: Path, manifest: dict[str, str]) -> None:
 def _check_location(directory: Path, root: Path) -> None:
     if directory.resolve().parent != root.resolve():
         raise InvalidInput(
-            f"the working copy {directory} is not a folder of the kit's root {root}",
+            _("the working copy {directory} is not a folder of the kit's root {root}").format(
+                directory=directory, root=root
+            ),
             resource="working copy",
-            fix="choose a folder beside notebooks/ (the notebooks open ../lambda_function.py), e.g. my-notebooks",
+            fix=_("choose a folder beside notebooks/ (the notebooks open ../lambda_function.py), e.g. my-notebooks"),
         )
 
 

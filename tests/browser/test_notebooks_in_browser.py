@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.lab_session import ROOT, LabBrowser, LabProcess, check_marks, chromium_paths, errors, saved_outputs
+from workshop_lib.notebook import RECORD_MIMETYPE
 
 PATHS = chromium_paths()
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -73,7 +74,7 @@ def test_08_2a_opened_first_on_a_fresh_cloud_names_what_is_missing_and_the_line_
 
 def test_every_notebook_runs_from_the_run_menu_with_every_check_passed(lab, browser):
     names = sorted(p.name for p in lab.copy_dir.glob("[0-9][0-9]_*.ipynb"))
-    assert len(names) == 7
+    assert len(names) == 8
     for name in names:
         browser.open(name)
         state = browser.run_all()
@@ -90,3 +91,10 @@ def test_every_notebook_runs_from_the_run_menu_with_every_check_passed(lab, brow
             printed = "".join("".join(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream")
             assert "✔ " in printed, f"{name}: the check of this cell printed no ✔:\n{''.join(cell['source'])}"
         assert len(check_marks(state)) >= len(checked), f"{name}: the page shows too few ✔"
+        # Outputs made for people: nothing on the pink stderr background (progress bars write to stdout), and
+        # wl.record's values are in the saved outputs but not on the page.
+        stderr = [text for mime, text in state["outputs"] if mime == "application/vnd.jupyter.stderr"]
+        assert not stderr, f"{name}: output on stderr: {stderr[0][:300]}"
+        assert not [text for _, text in state["outputs"] if text.startswith("recorded ")], f"{name}: record() shows"
+        records = [o for c in cells for o in c.get("outputs", []) if RECORD_MIMETYPE in o.get("data", {})]
+        assert all(not "".join(o["data"].get("text/plain", "")) for o in records), f"{name}: a record has text"

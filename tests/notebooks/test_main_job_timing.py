@@ -88,6 +88,9 @@ def test_main_job__every_notebook_passes_on_a_local_cloud_with_aws_timing(timing
         "sagemaker-endpoint-delete",  # gone after the clean-up
         "apigateway-stage",  # a fresh stage's first requests
         "lambda-update",  # Active / Successful
+        "cloudwatch-metrics",  # 08.3: the EMF data points readable
+        "cloudwatch-alarm-evaluation",  # 08.3: Inference-Error-Alarm in ALARM, then OK
+        "sns-delivery",  # 08.3: its notifications in the check queue
     ):
         assert rule in rules, f"no wait for {rule}: {sorted(rules)}"
     assert all(w["ok"] for w in timing_run["waits"]), [w for w in timing_run["waits"] if not w["ok"]]
@@ -111,6 +114,9 @@ _TAGGED_ON_CREATE = {  # the kit passes Tags to these calls: AWS then also autho
     ("sagemaker", "CreateModel"): "sagemaker:AddTags",
     ("sagemaker", "CreateEndpointConfig"): "sagemaker:AddTags",
     ("sagemaker", "CreateEndpoint"): "sagemaker:AddTags",
+    ("cloudwatch", "PutMetricAlarm"): "cloudwatch:TagResource",
+    ("sns", "CreateTopic"): "sns:TagResource",
+    ("sqs", "CreateQueue"): "sqs:TagQueue",
 }
 _APIGATEWAY = {  # operation -> (HTTP verb, path under arn:aws:apigateway:{region}::)
     "GetRestApis": ("GET", "/restapis"),
@@ -134,7 +140,12 @@ _UNSCOPED = {  # actions AWS authorizes on "*" only
     "s3:ListAllMyBuckets",
     "servicequotas:ListServiceQuotas",
     "logs:DescribeLogGroups",
+    "cloudwatch:ListMetrics",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListDashboards",
+    "sqs:ListQueues",
 }
+_NAME_LISTS = {"AlarmNames": "AlarmName", "DashboardNames": "DashboardName"}  # one authorization per name
 
 
 def _resource(service: str, action: str, p: dict[str, str], region: str, account: str) -> str:
@@ -167,6 +178,19 @@ def _resource(service: str, action: str, p: dict[str, str], region: str, account
         return f"arn:aws:s3:::{p['Bucket']}" + (f"/{p['Key']}" if "Key" in p or action.endswith("Object") else "")
     if service == "logs":
         return f"arn:aws:logs:{region}:{account}:log-group:{p['logGroupName']}:*"
+    if service == "cloudwatch":
+        if "ResourceARN" in p:
+            return p["ResourceARN"]
+        if "AlarmName" in p:
+            return f"arn:aws:cloudwatch:{region}:{account}:alarm:{p['AlarmName']}"
+        if "DashboardName" in p:
+            return f"arn:aws:cloudwatch::{account}:dashboard/{p['DashboardName']}"
+    if service == "sns":
+        arn = p.get("SubscriptionArn") or p.get("TopicArn") or p.get("ResourceArn")
+        return arn or f"arn:aws:sns:{region}:{account}:{p['Name']}"
+    if service == "sqs":
+        name = p.get("QueueName") or p["QueueUrl"].rsplit("/", 1)[-1]
+        return f"arn:aws:sqs:{region}:{account}:{name}"
     raise AssertionError(f"no resource mapping for {action} {p}: add it to this test (and to policies/learner/)")
 
 
@@ -181,6 +205,14 @@ def authorizations(call: dict[str, Any], region: str, account: str) -> list[tupl
         if op == "CreateRestApi":
             pairs.append(("apigateway:POST", f"arn:aws:apigateway:{region}::/tags/*"))
         return pairs
+    for listed, single in _NAME_LISTS.items():
+        if isinstance(p.get(listed), list):  # DescribeAlarms, DeleteAlarms, DeleteDashboards: each name is checked
+            rest = {k: v for k, v in p.items() if k != listed}
+            return [
+                pair
+                for name in p[listed]
+                for pair in authorizations({**call, "params": {**rest, single: name}}, region, account)
+            ]
     if service == "s3" and op == "DeleteObjects":
         return [(a, f"arn:aws:s3:::{p['Bucket']}/*") for a in _S3_ACTIONS[op]]
     actions = _S3_ACTIONS.get(op, [f"s3:{op}"]) if service == "s3" else [f"{_PREFIX.get(service, service)}:{op}"]
@@ -216,6 +248,16 @@ def test_authorizations__map_calls_as_iam_authorizes_them():
     ]
     head = {"service": "s3", "operation": "HeadObject", "params": {"Bucket": "b", "Key": "k"}}
     assert authorizations(head, "eu-west-1", "1") == [("s3:GetObject", "arn:aws:s3:::b/k")]
+    alarms = {"service": "cloudwatch", "operation": "DeleteAlarms", "params": {"AlarmNames": ["a", "b"]}}
+    assert authorizations(alarms, "eu-west-1", "1") == [
+        ("cloudwatch:DeleteAlarms", "arn:aws:cloudwatch:eu-west-1:1:alarm:a"),
+        ("cloudwatch:DeleteAlarms", "arn:aws:cloudwatch:eu-west-1:1:alarm:b"),
+    ]
+    queue = {"service": "sqs", "operation": "CreateQueue", "params": {"QueueName": "inference-alarms-check"}}
+    assert authorizations(queue, "eu-west-1", "1") == [
+        ("sqs:CreateQueue", "arn:aws:sqs:eu-west-1:1:inference-alarms-check"),
+        ("sqs:TagQueue", "arn:aws:sqs:eu-west-1:1:inference-alarms-check"),
+    ]
 
 
 @pytest.mark.notebooks

@@ -27,6 +27,7 @@ EXPECTED = [
     "08_1_metadata_table.ipynb",
     "08_2a_update_lambda.ipynb",
     "08_2b_troubleshooting.ipynb",
+    "08_3_monitoring.ipynb",
     "09_cleanup.ipynb",
 ]
 STRIP = "run `python kit.py notebooks --strip` and commit the result"

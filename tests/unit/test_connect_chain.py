@@ -86,3 +86,16 @@ def test_call_log__records_each_call_when_the_variable_names_a_file(account, tmp
         "operation": "DescribeLogGroups",
         "params": {"logGroupNamePrefix": "/aws/lambda/x"},
     } in calls
+
+
+def test_call_log__records_lists_of_names_too(account, tmp_path):
+    log = tmp_path / "calls.jsonl"
+    account.setenv(ENV_CALL_LOG, str(log))
+    conn = wl.connect("aws", "us-east-1", make_current=False)
+    conn.client("cloudwatch").describe_alarms(AlarmNames=["High-Latency-Alarm", "Inference-Error-Alarm"])
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {
+        "service": "cloudwatch",
+        "operation": "DescribeAlarms",
+        "params": {"AlarmNames": ["High-Latency-Alarm", "Inference-Error-Alarm"]},
+    } in calls

@@ -42,7 +42,7 @@ def test_lab_cli__takes_port_no_browser_lang_and_root():
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--lang", "fr"], "argument --lang: the notebooks exist only in en for now, not in 'fr'"),
+        (["--lang", "fr"], "argument --lang: the notebooks exist in en, vi, not in 'fr'"),
         (["--port", "0"], "argument --port: 0 is not a port number (1 to 65535)"),
         (["--port", "http"], "argument --port: 'http' is not a port number"),
         (["--yes"], "--yes only goes with --reset"),
@@ -86,7 +86,7 @@ def test_kit__lab_help_prints_the_options_without_installing_anything(bare_kit: 
 def test_kit__lab_with_a_language_that_does_not_exist_fails_at_once(bare_kit: Path):
     done = _kit(bare_kit, "lab", "--lang", "fr")
     assert done.returncode == 2
-    assert "the notebooks exist only in en for now, not in 'fr'" in done.stderr
+    assert "the notebooks exist in en, vi, not in 'fr'" in done.stderr
     assert not (bare_kit / ".venv").exists()
 
 

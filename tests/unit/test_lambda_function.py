@@ -738,6 +738,8 @@ def test_emf_line__is_valid_embedded_metric_format_without_request_id_dimension(
         "InvalidRequestCount": "Count",
         "UnrecordedCount": "Count",
     }
+    # High resolution (1 s), so the workshop's alarms (8.3) can use a 10-second period.
+    assert all(m["StorageResolution"] == 1 for m in directive["Metrics"])
     for name in units:  # every metric has a numeric member of that name at the top level
         assert isinstance(emf[name], int | float) and not isinstance(emf[name], bool)
     assert (emf["SuccessCount"], emf["ErrorCount"], emf["LatencyMs"]) == (1, 0, res.body["latencyMs"])

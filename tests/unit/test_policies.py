@@ -37,8 +37,16 @@ def as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def test_templates__are_the_four_the_kit_attaches():
-    assert TEMPLATES == ["invoke-endpoint", "logs", "metadata-write", "trust-lambda"]
+def test_templates__are_the_four_the_kit_attaches_and_the_optional_put_metric_data():
+    assert TEMPLATES == ["invoke-endpoint", "logs", "metadata-write", "put-metric-data", "trust-lambda"]
+
+
+def test_put_metric_data_policy__allows_only_the_inference_pipeline_namespace():
+    """PutMetricData has no resource-level permission: its resource is "*", and the namespace condition scopes it."""
+    (statement,) = statements(render("put-metric-data"))
+    assert as_list(statement["Action"]) == ["cloudwatch:PutMetricData"]
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": "InferencePipeline"}}
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

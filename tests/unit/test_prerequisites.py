@@ -237,7 +237,7 @@ def test_notebook_name__an_unknown_or_ambiguous_name_lists_the_notebooks(given: 
     with pytest.raises(InvalidInput) as bad:
         prerequisites.notebook_name(given)
     assert problem in str(bad.value)
-    assert '"00", "06", "07", "08_1", "08_2a", "08_2b", "09"' in str(bad.value)
+    assert '"00", "06", "07", "08_1", "08_2a", "08_2b", "08_3", "09"' in str(bad.value)
 
 
 def test_every_workshop_notebook_has_its_needs_and_a_check_cell_right_after_connect():

@@ -13,6 +13,7 @@ from workshop_lib.local.apigateway.control_plane import NEW_DEPLOYMENT
 from workshop_lib.local.apigateway.quotas import CREATE_DEPLOYMENT, CREATE_REST_API, DELETE_REST_API
 from workshop_lib.local.awslambda.logs import LOG_DELIVERY
 from workshop_lib.local.awslambda.permissions import PERMISSION_CHANGE
+from workshop_lib.local.cloudwatch.evaluator import ALARM_EVALUATION
 from workshop_lib.local.core.timing import Delay, RateLimit
 from workshop_lib.local.dynamodb.indexes import INDEX_PROPAGATION
 from workshop_lib.local.dynamodb.tables import TABLE_DELETION
@@ -42,6 +43,11 @@ RULES = {  # rule -> (its constants, the module that holds them, the test that s
         [NEW_DEPLOYMENT, PERMISSION_CHANGE],
         "apigateway/control_plane.py",
         "apigateway/test_timing_apigateway.py",
+    ),
+    "cloudwatch-alarm-evaluation": (
+        [ALARM_EVALUATION],
+        "cloudwatch/evaluator.py",
+        "cloudwatch/test_timing_alarms.py",
     ),
     "apigateway-quota": (
         [CREATE_REST_API, DELETE_REST_API, CREATE_DEPLOYMENT],

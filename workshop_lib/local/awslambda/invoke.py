@@ -31,7 +31,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ..core.context import CloudContext
 from ..core.moto_seam import MotoBackends
@@ -69,6 +69,14 @@ from .permissions import FunctionPolicies
 from .pool import WorkerPool
 
 log = logging.getLogger("workshop_lib.local.lambda")
+
+
+class MetricsSink(Protocol):
+    """What CloudWatch is told by the Lambda plane (``cloudwatch/metrics_writer.MetricsWriter``)."""
+
+    def log_events(self, region: str, group: str, events: list[dict[str, Any]]) -> None: ...
+
+    def lambda_invocation(self, region: str, function: str, outcome: str, duration_ms: float | None) -> None: ...
 
 
 def _enum_error(value: str, member: str, allowed: str) -> ValidationException:
@@ -146,7 +154,13 @@ def refuse_unrunnable(spec: FunctionSpec) -> None:
 class LambdaDataPlane:
     """Lambda Invoke on the kit's workers, and the function resource-policy check."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends, timing: Timing | None = None) -> None:
+    def __init__(
+        self,
+        ctx: CloudContext,
+        backends: MotoBackends,
+        timing: Timing | None = None,
+        metrics: MetricsSink | None = None,
+    ) -> None:
         self.ctx = ctx
         self.backends = backends
         timing = timing or Timing()
@@ -158,7 +172,8 @@ class LambdaDataPlane:
             backends,
             runtime_client=settings.lambda_runtime_client,
             concurrency=settings.lambda_concurrency,
-            shipper=LogShipper(timing),
+            shipper=LogShipper(timing, metrics.log_events if metrics else None),
+            on_invoked=metrics.lambda_invocation if metrics else None,
         )
         self._background: set[threading.Thread] = set()
 

@@ -33,6 +33,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,7 @@ LOG_DELIVERY = Delay(
 )
 _StreamKey = tuple[int, str, str]  # (id of the backend, group, stream)
 _Batch = dict[_StreamKey, tuple[Any, list[dict[str, Any]]]]
+LogSink = Callable[[str, str, list[dict[str, Any]]], None]  # (region, group, events written)
 
 
 def log_group_name(function: str) -> str:
@@ -128,8 +130,9 @@ class LogShipper:
     """One background thread that writes log events into moto's Logs backends, in order, each batch after the
     timing model's delivery delay (none when the timing is off)."""
 
-    def __init__(self, timing: Timing | None = None) -> None:
+    def __init__(self, timing: Timing | None = None, on_written: LogSink | None = None) -> None:
         self._timing = timing or Timing()
+        self._on_written = on_written  # told (region, group, events) after each write: CloudWatch extracts EMF
         self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._last_ts: dict[_StreamKey, int] = {}
         self._held: list[tuple[float, int, _StreamKey, Any, list[dict[str, Any]]]] = []  # a heap by delivery time
@@ -233,6 +236,8 @@ class LogShipper:
                 except Exception:  # noqa: BLE001 - the group or stream was deleted: recreate once
                     self._open(backend, group, stream)
                     backend.put_events(group, stream, events)
+                if self._on_written is not None:
+                    self._on_written(backend.region, group, events)
             except Exception as exc:  # noqa: BLE001 - a log problem must never break an invocation
                 log.error("could not write %d log events to %s %s: %r", len(events), group, stream, exc)
 

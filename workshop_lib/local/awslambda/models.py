@@ -64,6 +64,7 @@ class Execution:
     function_error: str | None
     executed_version: str
     log_result: str | None = None
+    duration_ms: float | None = None  # the REPORT line's Duration (the AWS/Lambda Duration metric)
 
 
 @dataclass(frozen=True)

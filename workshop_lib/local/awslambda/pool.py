@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from ..core.context import CloudContext
@@ -33,6 +34,7 @@ from .runtime_api import Invocation
 from .worker import Worker
 
 log = logging.getLogger("workshop_lib.local.lambda")
+InvocationSink = Callable[[str, str, str, float | None], None]  # (region, function, ok|error|throttled, duration ms)
 
 IDLE_TTL_S = 600.0  # an idle worker is stopped after this long
 WORKER_MAX_AGE_S = 4 * 3600.0  # and any worker after this long
@@ -60,6 +62,7 @@ class WorkerPool:
         runtime_client: str,
         concurrency: int,
         shipper: LogShipper | None = None,
+        on_invoked: InvocationSink | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -69,6 +72,7 @@ class WorkerPool:
         self.concurrency = concurrency
         self.code_root = Path(ctx.work_dir) / "lambda"
         self.shipper = shipper or LogShipper()
+        self.on_invoked = on_invoked  # told each invocation's outcome: the AWS/Lambda metrics
         self._lock = threading.Lock()
         self._slots: dict[tuple[str, str], _Slots] = {}
         self._idle: dict[tuple[str, str, str], list[Worker]] = {}  # (region, name, version): warm workers
@@ -93,6 +97,21 @@ class WorkerPool:
         want_tail: bool = False,
     ) -> Execution:
         """Run the function once on a warm or a new worker (waits while the function is at its cap)."""
+        outcome, execution = "throttled", None
+        try:
+            execution = self._run(spec, event, run, want_tail)
+            outcome = "error" if execution.function_error else "ok"
+            return execution
+        except TooManyRequestsException:
+            raise
+        except BaseException:
+            outcome = ""  # the local cloud could not run it: no metric, as AWS's service errors have none
+            raise
+        finally:
+            if self.on_invoked is not None and outcome:
+                self.on_invoked(spec.region, spec.name, outcome, execution.duration_ms if execution else None)
+
+    def _run(self, spec: FunctionSpec, event: bytes, run: RunContext, want_tail: bool) -> Execution:
         if self._closed:
             raise RuntimeError("the local cloud is stopping")
         if spec.reserved_concurrency == 0:

@@ -228,7 +228,7 @@ class Worker:
         self.log.write(lines + end_line(request_id) + report)
         self.served += 1
         self.last_used = time.monotonic()
-        execution = Execution(payload=payload, function_error=error, executed_version=spec.version)
+        execution = Execution(payload, error, spec.version, duration_ms=duration_ms)
         return self._finish_tail(execution, capture), reusable
 
     def _execute(self, invocation: Invocation) -> tuple[RuntimeReply, float]:

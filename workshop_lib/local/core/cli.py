@@ -7,6 +7,7 @@ import sys
 
 from ...config import DEFAULT_REGION, ENV_REGION
 from ...errors import WorkshopError
+from ...i18n import _
 from . import lifecycle
 from .state import CloudState
 
@@ -33,7 +34,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_env(args: argparse.Namespace) -> int:
     state = lifecycle.status()
     if state is None:
-        print("# the local cloud is not running: start it with `python -m workshop_lib up`", file=sys.stderr)
+        print("# " + _("the local cloud is not running: start it with `python -m workshop_lib up`"), file=sys.stderr)
         return 1
     print(_exports(state))
     return 0
@@ -42,18 +43,19 @@ def cmd_env(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     state = lifecycle.status()
     if state is None:
-        print("local cloud: not running")
+        print(_("local cloud: not running"))
         return 3
     print(
-        f"local cloud: running at {state.endpoint_url} (pid {state.pid}, account {state.account_id}, "
-        f"region {state.region})"
+        _("local cloud: running at {url} (pid {pid}, account {account}, region {region})").format(
+            url=state.endpoint_url, pid=state.pid, account=state.account_id, region=state.region
+        )
     )
-    print(f"AWS timing: {state.timing.summary()}")
+    print(_("AWS timing: {timing}").format(timing=state.timing.summary()))
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    print("local cloud: stopped" if lifecycle.stop() else "local cloud: was not running")
+    print(_("local cloud: stopped") if lifecycle.stop() else _("local cloud: was not running"))
     return 0
 
 
@@ -74,5 +76,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except WorkshopError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return 2

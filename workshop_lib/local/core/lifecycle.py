@@ -15,6 +15,7 @@ import psutil
 
 from ...config import DEFAULT_REGION, state_dir
 from ...errors import LocalCloudError
+from ...i18n import _
 from .state import CloudState, read_state, remove_state, state_file
 from .timing import TimingSettings, TimingSettingsError
 
@@ -50,7 +51,7 @@ def timing_from_env() -> TimingSettings:
         return TimingSettings.from_env()
     except TimingSettingsError as exc:
         raise LocalCloudError(
-            str(exc), fix="correct or unset the variable, then start the local cloud again (see docs/aws-timing.md)"
+            str(exc), fix=_("correct or unset the variable, then start the local cloud again (see docs/aws-timing.md)")
         ) from None
 
 
@@ -81,7 +82,7 @@ def start(
             raise LocalCloudError(
                 f"the local cloud exited during start-up with code {proc.returncode}:\n" + _tail(log_path),
                 resource=str(log_path),
-                fix="read the log above; `python -m workshop_lib status` shows what runs",
+                fix=_("read the log above; `python -m workshop_lib status` shows what runs"),
             )
         state = read_state(directory)
         if state is not None and state.pid == proc.pid and _answers(state, timeout=1.0):
@@ -91,7 +92,7 @@ def start(
     raise LocalCloudError(
         f"the local cloud did not answer within {START_TIMEOUT_S:.0f} s:\n" + _tail(log_path),
         resource=str(log_path),
-        fix="check the log; on a slow machine run `python -m workshop_lib up` again",
+        fix=_("check the log; on a slow machine run `python -m workshop_lib up` again"),
     )
 
 
@@ -99,21 +100,25 @@ def _check_reusable(running: CloudState, region: str, directory: Path) -> None:
     """Raise when the running local cloud cannot serve this start (not answering, an older kit's, another region)."""
     if not _answers(running):
         raise LocalCloudError(
-            f"a local cloud process (pid {running.pid}) is recorded but does not answer on {running.endpoint_url}",
+            _("a local cloud process (pid {pid}) is recorded but does not answer on {endpoint_url}").format(
+                pid=running.pid, endpoint_url=running.endpoint_url
+            ),
             resource=str(state_file(directory)),
-            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+            fix=_("run `python -m workshop_lib down`, then `python -m workshop_lib up` again"),
         )
     if not running.admin_secret_key:
         raise LocalCloudError(
-            "the running local cloud was started by an older kit: its state file holds no admin secret key",
+            _("the running local cloud was started by an older kit: its state file holds no admin secret key"),
             resource=str(state_file(directory)),
-            fix="run `python -m workshop_lib down`, then `python -m workshop_lib up` again",
+            fix=_("run `python -m workshop_lib down`, then `python -m workshop_lib up` again"),
         )
     if running.region != region:
         raise LocalCloudError(
-            f"the running local cloud serves region {running.region}, not {region}",
+            _("the running local cloud serves region {region}, not {region2}").format(
+                region=running.region, region2=region
+            ),
             resource=running.endpoint_url,
-            fix=f"use region {running.region!r}, or run `python -m workshop_lib down` first",
+            fix=_("use region {region!r}, or run `python -m workshop_lib down` first").format(region=running.region),
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
@@ -52,6 +52,7 @@ class Router:
         services: Iterable[Service],
         guards: Iterable[Guard] = (),
         timing: TimingSettings | None = None,
+        admin: Mapping[str, Callable[[Request], Response]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.moto = moto
@@ -59,6 +60,7 @@ class Router:
         self.guards = list(guards)
         self.timing = timing or TimingSettings()  # shown in the health answer
         self._admin: dict[str, Callable[[Request], Response]] = {"health": self._health, "shutdown": self._shutdown}
+        self._admin.update(admin or {})  # a service's own admin paths (``sns/inbox``)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)

@@ -11,6 +11,8 @@ the cloud is what it was without it.
 
 from __future__ import annotations
 
+import functools
+
 from ..apigateway.quotas import ApiGatewayQuotas
 from ..apigateway.responses import ApiGatewayService
 from ..awslambda.control_plane import LambdaCodeLocation
@@ -18,6 +20,9 @@ from ..awslambda.invoke import LambdaDataPlane
 from ..awslambda.permissions import PermissionChanges
 from ..awslambda.responses import LambdaInvokeApi
 from ..awslambda.role_check import FunctionRoleCheck
+from ..cloudwatch.evaluator import AlarmEvaluator, evaluation_interval
+from ..cloudwatch.metrics_writer import MetricsWriter
+from ..cloudwatch.responses import MonitoringService
 from ..dynamodb.responses import DynamoDbTiming
 from ..iam.authentication import Authentication
 from ..iam.credentials import CredentialStore
@@ -27,8 +32,11 @@ from ..iam.role_changes import RoleChanges
 from ..iam.simulation import IamSimulation
 from ..iam.sts import StsService
 from ..logs.quotas import LogsQuotas
+from ..sagemaker.monitoring import EndpointMonitor
 from ..sagemaker.responses import sagemaker_services
 from ..sagemaker.role_check import ModelRoleCheck
+from ..sns.deliveries import INBOX_ADMIN_PATH, SnsDeliveries
+from . import moto_monitoring
 from .context import CloudContext
 from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
 from .router import Guard, Router, Service
@@ -40,7 +48,17 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     timing = timing or Timing()
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
-    lambda_plane = LambdaDataPlane(ctx, backends, timing)
+    cloudwatch = functools.partial(moto_monitoring.cloudwatch, ctx.account_id)  # region -> its backend
+    metrics = MetricsWriter(cloudwatch)
+    deliveries = SnsDeliveries()
+    evaluator = AlarmEvaluator(
+        ctx.account_id,
+        lambda: moto_monitoring.cloudwatch_regions(ctx.account_id),
+        cloudwatch,
+        moto_monitoring.MotoSns(ctx.account_id),
+        evaluation_interval(timing.enabled, timing.scale),
+    )
+    lambda_plane = LambdaDataPlane(ctx, backends, timing, metrics)
     identities = MotoIdentities(ctx.account_id)
     credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
     role_policies = RolePolicies(timing, identities)
@@ -50,7 +68,8 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
         StsService(credentials, identities, moto),
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
-        *sagemaker_services(ctx, backends, moto, timing),
+        *sagemaker_services(ctx, backends, moto, timing, EndpointMonitor(backends, ctx.region, metrics)),
+        MonitoringService(metrics, evaluator, cloudwatch, moto, ctx.region, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
     if timing.enabled:
@@ -66,4 +85,5 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
             LogsQuotas(timing, ctx.region),
             ApiGatewayQuotas(timing, ctx.region),
         ]
-    return Router(ctx, moto, services, guards, timing.settings)
+    admin = {INBOX_ADMIN_PATH: deliveries.inbox.admin}
+    return Router(ctx, moto, services, guards, timing.settings, admin)

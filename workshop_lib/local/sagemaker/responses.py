@@ -46,6 +46,7 @@ from .control_plane import EndpointControlPlane
 from .endpoint_states import SERVING, EndpointStates
 from .exceptions import MAX_BODY_BYTES, ModelError, PayloadTooLarge, ValidationError, log_group
 from .models import ModelStore
+from .monitoring import EndpointMonitor
 
 log = logging.getLogger("workshop_lib.local.sagemaker")
 
@@ -53,19 +54,27 @@ _INVOKE_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 
 
 def sagemaker_services(
-    ctx: CloudContext, backends: MotoBackends, moto: MotoDispatcher, timing: Timing
+    ctx: CloudContext,
+    backends: MotoBackends,
+    moto: MotoDispatcher,
+    timing: Timing,
+    monitor: EndpointMonitor | None = None,
 ) -> list[EndpointControlPlane | SageMakerRuntimeService]:
-    """The control plane and the runtime, sharing the endpoints' deployed models and in-between states."""
+    """The control plane and the runtime, sharing the endpoints' deployed models and in-between states (``monitor``:
+    what each InvokeEndpoint leaves in CloudWatch)."""
     states = EndpointStates(timing, backends)
-    runtime = SageMakerRuntimeService(ctx, backends, states)
+    runtime = SageMakerRuntimeService(ctx, backends, states, monitor)
     return [EndpointControlPlane(ctx, backends, moto, runtime.models, states), runtime]
 
 
 class SageMakerRuntimeService:
     """InvokeEndpoint over the endpoints' deployed models."""
 
-    def __init__(self, ctx: CloudContext, backends: MotoBackends, states: EndpointStates) -> None:
+    def __init__(
+        self, ctx: CloudContext, backends: MotoBackends, states: EndpointStates, monitor: EndpointMonitor | None = None
+    ) -> None:
         self.ctx = ctx
+        self.monitor = monitor or EndpointMonitor(backends, ctx.region, None)  # CloudWatch: log line, metrics
         self.backends = backends
         self.states = states
         self.models = ModelStore(backends, ctx.work_dir / "sagemaker", self._log)
@@ -82,7 +91,7 @@ class SageMakerRuntimeService:
     def handle(self, request: Request) -> Response:
         match = _INVOKE_PATH.match(request.path)
         assert match is not None  # matches() checked it
-        return self._invoke(request, unquote(match.group(1)))
+        return self.monitor.observe(request, unquote(match.group(1)), self._invoke)
 
     def close(self) -> None:
         self.models.close()

@@ -11,8 +11,8 @@ from .base import BackendAccess
 class MotoLogs:
     """One region's CloudWatch Logs backend: create groups and streams, append events."""
 
-    def __init__(self, backend: Any) -> None:
-        self._backend = backend
+    def __init__(self, backend: Any, region: str = "") -> None:
+        self._backend, self.region = backend, region
 
     def ensure_stream(self, group: str, stream: str) -> None:
         self._backend.ensure_log_group(group)
@@ -35,5 +35,5 @@ class LogsInternals(BackendAccess):
         region = region or self.region
         with self._logs_lock:
             if region not in self._logs:
-                self._logs[region] = MotoLogs(self.backend("logs", region))
+                self._logs[region] = MotoLogs(self.backend("logs", region), region)
             return self._logs[region]
