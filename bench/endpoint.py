@@ -146,16 +146,17 @@ def _wsgi_only(artifact: Path, workdir: Path, n: int) -> list[float]:
     sm.create_model("m", "arn:aws:iam::123456789012:role/r", container, None, None, None)
     variant = {"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}
     sm.create_endpoint_config("c", [variant], None, None, None, None)
-    sm.create_endpoint("e", "c", [])
     client = Client(app)
     signer = SigV4Auth(Credentials(LOCAL_ADMIN_ACCESS_KEY, ctx.admin_secret_key), "sagemaker", REGION)
 
-    def call() -> bytes:  # signed as the admin: the router authenticates every call
-        request = AWSRequest("POST", "http://localhost/endpoints/e/invocations", data=BODY)
-        request.headers["Content-Type"] = "application/json"
+    def post(path: str, body: bytes | str, headers: dict[str, str]) -> bytes:  # signed as the admin: the router checks
+        request = AWSRequest("POST", f"http://localhost{path}", data=body, headers=headers)
         signer.add_auth(request)
-        return client.post("/endpoints/e/invocations", data=BODY, headers=dict(request.headers.items())).data
+        return client.post(path, data=body, headers=dict(request.headers.items())).data
 
+    create = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SageMaker.CreateEndpoint"}
+    post("/", json.dumps({"EndpointName": "e", "EndpointConfigName": "c"}).encode(), create)  # deploys the model
+    call = lambda: post("/endpoints/e/invocations", BODY, {"Content-Type": "application/json"})  # noqa: E731
     assert json.loads(call())["result"] == "positive"
     _time(call, 200)
     try:

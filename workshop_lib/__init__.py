@@ -9,6 +9,7 @@ wl.query_inferences(model="ml-endpoint", since=timedelta(hours=1))
 
 from .alarms import alarm_states, create_alarms, wait_for_alarm_state
 from .api import ApiInfo, TestResponse, create_rest_api, curl_command, delete_rest_api, invoke_url, send_test_request
+from .artifact_check import ArtifactCheckFailed, ArtifactReport, check_artifact
 from .cleanup import KitResource, cleanup, kit_resources
 from .connect import Connection, connect, current
 from .dashboard import DashboardView, dashboard_body, put_dashboard, render_dashboard
@@ -81,6 +82,8 @@ __all__ = [
     "SEED_COLUMNS",
     "AlarmEmail",
     "ApiInfo",
+    "ArtifactCheckFailed",
+    "ArtifactReport",
     "Burst",
     "Connection",
     "CredentialsError",
@@ -113,6 +116,7 @@ __all__ = [
     "alarm_states",
     "attach_policy",
     "check",
+    "check_artifact",
     "check_prerequisites",
     "cleanup",
     "code_diff",

@@ -22,14 +22,14 @@ The model runs in AWS's scikit-learn inference image for the connection's region
 (``sklearn_image_uri``); the framework version is pinned to ``FRAMEWORK_VERSION``. On the local
 cloud the image is recorded but not pulled: the local runtime runs the artifact's script in-process
 (see workshop_lib/local/sagemaker/ for what it does not emulate: the container, instance
-types, autoscaling, the Creating/Updating states).
+types, autoscaling). The endpoint's status and the waits for it are in endpoint_status.py. Check a learner's own
+artifact before deploying it with ``workshop_lib.check_artifact(path)`` (docs/bring-your-own-model.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,20 @@ from .config import DEFAULT_INSTANCE_TYPE, tag_dict, tag_list
 from .connect import Connection, current
 from .endpoint_invoke import invoke
 from .endpoint_quota import check_endpoint_quota, instance_type, quota_fix
+from .endpoint_status import (
+    BUSY,
+    EndpointInfo,
+    delete_endpoint_log_group,
+    describe,
+    describe_endpoint,
+    not_found,
+    wait_endpoint_gone,
+    wait_for_endpoint,
+)
 from .errors import (
     DeploymentError,
     InvalidInput,
     ResourceConflict,
-    ResourceNotFound,
-    WorkshopError,
     aws_code,
     aws_error,
     aws_message,
@@ -67,6 +75,7 @@ __all__ = [
     "create_endpoint_config",
     "create_model",
     "delete_endpoint",
+    "delete_endpoint_log_group",
     "deploy",
     "describe_endpoint",
     "ensure_bucket",
@@ -77,55 +86,16 @@ __all__ = [
     "update_endpoint",
     "upload_artifact",
     "use_existing_endpoint",
+    "wait_endpoint_gone",
     "wait_for_endpoint",
 ]
 
 VARIANT_NAME = "AllTraffic"
-ENDPOINT_WAIT_S = 1800.0  # Creating / Updating / Deleting: minutes on AWS; 30 at most
-ENDPOINT_BACKOFF = waiting.Backoff(first=1.0, factor=1.5, cap=3.0)
 ROLE_PROPAGATION_S = 90  # a new IAM role takes a few seconds before SageMaker can assume it
-_BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed")
-
-
-@dataclass(frozen=True)
-class EndpointInfo:
-    """What a notebook needs to know about an endpoint."""
-
-    name: str
-    arn: str
-    status: str
-    config_name: str
-    variant: str | None = None
-    model_name: str | None = None
-    model_data_url: str | None = None
-    image: str | None = None
-    failure_reason: str | None = None
-
-    @property
-    def in_service(self) -> bool:
-        return self.status == "InService"
-
-
-def _not_found(exc: ClientError) -> bool:
-    """SageMaker's "not found": a ValidationException whose message says it could not find the resource."""
-    return aws_code(exc) in ("ValidationException", "ResourceNotFound") and "could not find" in aws_message(exc).lower()
 
 
 def _suffix(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
-
-
-_KINDS = {"ModelName": "model", "EndpointConfigName": "endpoint config", "EndpointName": "endpoint"}
-
-
-def _describe(call: Any, **kwargs: str) -> dict[str, Any] | None:
-    """A SageMaker Describe* call's answer, or None when the resource does not exist."""
-    try:
-        return call(**kwargs)
-    except ClientError as exc:
-        if _not_found(exc):
-            return None
-        raise aws_error(exc, " ".join(f"{_KINDS.get(k, k)} {v}" for k, v in kwargs.items())) from exc
 
 
 def create_model(
@@ -142,7 +112,7 @@ def create_model(
             resource=f"model {name}",
             fix=_("use upload_artifact()"),
         )
-    existing = _describe(sm.describe_model, ModelName=name)
+    existing = describe(sm.describe_model, ModelName=name)
     if existing is not None:
         primary = existing.get("PrimaryContainer", {})
         if primary.get("ModelDataUrl") != model_data_url or primary.get("Image") != image:
@@ -189,7 +159,7 @@ def create_endpoint_config(
     sm = conn.client("sagemaker")
     instance_type = _instance_type(instance_type)
     name = name or f"{conn.names.endpoint_config}-{_suffix(model_name, instance_type)}"
-    existing = _describe(sm.describe_endpoint_config, EndpointConfigName=name)
+    existing = describe(sm.describe_endpoint_config, EndpointConfigName=name)
     if existing is not None:
         variants = existing.get("ProductionVariants", [])
         if (
@@ -222,103 +192,6 @@ def create_endpoint_config(
     return name
 
 
-def describe_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
-    """The endpoint's status and what it serves (config, model, artifact, image when readable)."""
-    conn = conn or current()
-    sm = conn.client("sagemaker")
-    name = name or conn.names.endpoint
-    desc = _describe(sm.describe_endpoint, EndpointName=name)
-    if desc is None:
-        raise ResourceNotFound(
-            _("the endpoint does not exist in {region} (account {account_id})").format(
-                region=conn.region, account_id=conn.account_id
-            ),
-            resource=f"endpoint {name}",
-            fix=_(
-                "deploy it with workshop_lib.endpoint.deploy(), or check the name and region in the SageMaker console"
-            ),
-        )
-    info: dict[str, Any] = {
-        "name": name,
-        "arn": desc["EndpointArn"],
-        "status": desc["EndpointStatus"],
-        "config_name": desc["EndpointConfigName"],
-        "failure_reason": desc.get("FailureReason"),
-    }
-    try:  # best effort: the config or model may be gone (AWS keeps serving) or not readable by this identity
-        config = _describe(sm.describe_endpoint_config, EndpointConfigName=info["config_name"]) or {}
-        variant = (config.get("ProductionVariants") or [{}])[0]
-        info["variant"] = variant.get("VariantName")
-        info["model_name"] = variant.get("ModelName")
-        if info["model_name"]:
-            primary = (_describe(sm.describe_model, ModelName=info["model_name"]) or {}).get("PrimaryContainer", {})
-            info["model_data_url"] = primary.get("ModelDataUrl")
-            info["image"] = primary.get("Image")
-    except WorkshopError:
-        pass
-    return EndpointInfo(**info)
-
-
-def wait_for_endpoint(name: str | None = None, *, conn: Connection | None = None) -> EndpointInfo:
-    """Poll DescribeEndpoint until the endpoint is InService (Creating / Updating take minutes on AWS)."""
-    conn = conn or current()
-    name = name or conn.names.endpoint
-
-    def observe() -> EndpointInfo | waiting.NotYet:
-        info = describe_endpoint(name, conn=conn)
-        if info.in_service:
-            return info
-        if info.status not in _BUSY:
-            raise DeploymentError(
-                f"the endpoint did not reach InService: status {info.status}"
-                + (f", reason: {info.failure_reason}" if info.failure_reason else ""),
-                resource=f"endpoint {name}",
-                fix=_(
-                    "read the log group /aws/sagemaker/Endpoints/{name}; then delete_endpoint() and deploy() again"
-                ).format(name=name),
-            )
-        return waiting.NotYet(info.status)
-
-    return waiting.poll(
-        observe,
-        what=f"endpoint {name} to be InService",
-        timeout=ENDPOINT_WAIT_S,
-        fix=_("look at the endpoint in the SageMaker console; an instance type without capacity can take long"),
-        rule=waiting.ENDPOINT_CREATE,
-        backoff=ENDPOINT_BACKOFF,
-    )
-
-
-def wait_endpoint_gone(name: str, conn: Connection) -> None:
-    """Poll DescribeEndpoint until a deleted endpoint is gone (it is Deleting, and still listed, for a while)."""
-    sm = conn.client("sagemaker")
-
-    def observe() -> bool | waiting.NotYet:
-        desc = _describe(sm.describe_endpoint, EndpointName=name)
-        return True if desc is None else waiting.NotYet(desc["EndpointStatus"])
-
-    waiting.poll(
-        observe,
-        what=f"endpoint {name} to be deleted",
-        timeout=ENDPOINT_WAIT_S,
-        fix=_("look at the endpoint in the SageMaker console; run the clean-up again"),
-        rule=waiting.ENDPOINT_DELETE,
-        backoff=ENDPOINT_BACKOFF,
-    )
-
-
-def delete_endpoint_log_group(name: str, conn: Connection) -> bool:
-    """Delete the endpoint's log group /aws/sagemaker/Endpoints/{name}; False when there was none."""
-    group = f"/aws/sagemaker/Endpoints/{name}"
-    try:
-        conn.client("logs").delete_log_group(logGroupName=group)
-    except ClientError as exc:
-        if aws_code(exc) == "ResourceNotFoundException":
-            return False
-        raise aws_error(exc, f"log group {group}") from exc
-    return True
-
-
 def create_endpoint(
     config_name: str, *, name: str | None = None, wait: bool = True, conn: Connection | None = None
 ) -> EndpointInfo:
@@ -326,7 +199,7 @@ def create_endpoint(
     conn = conn or current()
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
-    existing = _describe(sm.describe_endpoint, EndpointName=name)
+    existing = describe(sm.describe_endpoint, EndpointName=name)
     if existing is None:
         try:
             sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tag_list(conn.tags))
@@ -354,7 +227,7 @@ def create_endpoint(
 
 
 def _limit_exceeded(exc: ClientError, conn: Connection, name: str, config_name: str) -> DeploymentError:
-    config = _describe(conn.client("sagemaker").describe_endpoint_config, EndpointConfigName=config_name) or {}
+    config = describe(conn.client("sagemaker").describe_endpoint_config, EndpointConfigName=config_name) or {}
     instance = (config.get("ProductionVariants") or [{}])[0].get("InstanceType", DEFAULT_INSTANCE_TYPE)
     return DeploymentError(
         _("CreateEndpoint failed: ResourceLimitExceeded: {value}").format(value=aws_message(exc)),
@@ -372,15 +245,25 @@ def update_endpoint(
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     info = describe_endpoint(name, conn=conn)
-    if info.status in _BUSY:
+    if info.status in BUSY:
         info = wait_for_endpoint(name, conn=conn)
+    if info.status == "Failed":
+        raise DeploymentError(
+            _("the endpoint is Failed ({reason}) and cannot be updated").format(
+                reason=info.failure_reason or "no reason given"
+            ),
+            resource=f"endpoint {name}",
+            fix=_("delete_endpoint(), check the artifact with wl.check_artifact(path), then deploy() again"),
+        )
     if info.config_name == config_name and info.in_service:
         return info
     try:
         sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
     except ClientError as exc:
         raise aws_error(exc, f"endpoint {name}") from exc
-    return wait_for_endpoint(name, conn=conn) if wait else describe_endpoint(name, conn=conn)
+    if not wait:
+        return describe_endpoint(name, conn=conn)
+    return wait_for_endpoint(name, config_name=config_name, conn=conn)
 
 
 def use_existing_endpoint(name: str, *, conn: Connection | None = None) -> EndpointInfo:
@@ -434,7 +317,7 @@ def deploy(
     role_arn = ensure_sagemaker_role(conn)
     model_name = create_model(url, role_arn=role_arn, conn=conn)
     config_name = create_endpoint_config(model_name, instance_type=instance_type, conn=conn)
-    existing = _describe(conn.client("sagemaker").describe_endpoint, EndpointName=name)
+    existing = describe(conn.client("sagemaker").describe_endpoint, EndpointName=name)
     if existing is None or existing["EndpointConfigName"] == config_name:
         return create_endpoint(config_name, name=name, wait=wait, conn=conn)
     return update_endpoint(config_name, name=name, wait=wait, conn=conn)
@@ -457,7 +340,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
     sm = conn.client("sagemaker")
     name = name or conn.names.endpoint
     deleted: list[str] = []  # the endpoint is waited for until gone, and its log group deleted with it
-    existing = _describe(sm.describe_endpoint, EndpointName=name)
+    existing = describe(sm.describe_endpoint, EndpointName=name)
     if existing is not None:
         if not force and not _kit_tagged(sm, existing["EndpointArn"], conn.tags):
             raise ResourceConflict(
@@ -468,7 +351,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
         try:
             sm.delete_endpoint(EndpointName=name)
         except ClientError as exc:
-            if not _not_found(exc):
+            if not not_found(exc):
                 raise aws_error(exc, f"endpoint {name}") from exc
         wait_endpoint_gone(name, conn)
         deleted.append(f"endpoint {name}")
@@ -493,7 +376,7 @@ def delete_endpoint(name: str | None = None, *, force: bool = False, conn: Conne
                 try:
                     getattr(sm, deleter)(**{f"{label}Name": item_name})
                 except ClientError as exc:
-                    if not _not_found(exc):
+                    if not not_found(exc):
                         raise aws_error(exc, f"{kind} {item_name}") from exc
                     continue
                 deleted.append(f"{kind} {item_name}")

@@ -3,16 +3,17 @@
 This file is shipped unchanged as ``code/inference.py`` inside ``model.tar.gz``. The container
 (``sagemaker-scikit-learn:1.2-1-cpu-py3``: Python 3.9, numpy 1.x, Flask 1.1) imports it and calls:
 
-- ``model_fn(model_dir)`` once per worker, on the extracted tarball;
+- ``model_fn(model_dir)`` once per serving worker (one per vCPU), on the extracted tarball;
 - ``input_fn(request_body, content_type)``, ``predict_fn(data, model)``, ``output_fn(prediction, accept)``
   for every InvokeEndpoint request.
 
 Contract. JSON in: ``{"text": "..."}`` or a list of such objects. JSON out: ``{"result": label,
-"score": probability}`` or a list of them, in the same order. A request the model cannot serve is
-answered like the container's own default handlers answer it: 415 for a content type other than
-JSON, 406 for an Accept other than JSON, 400 for a body that is not the contract above (each
-with a JSON ``{"error", "message"}`` body). Any other exception propagates, and the container answers
-500; InvokeEndpoint then gives ``ModelError`` with that original status.
+"score": probability}`` or a list of them, in the same order. A request the model cannot serve gets
+the status sagemaker-containers uses for it (the scikit-learn image's defaults would answer 500):
+415 for a content type other than JSON, 406 for an Accept other than JSON, 400 for a body that is
+not the contract above (each with a JSON ``{"error", "message"}`` body). Any other exception
+propagates, and the container answers 500; InvokeEndpoint then gives ``ModelError`` with that
+original status.
 
 The fitted model travels as ``model.json`` (vocabulary, idf weights, coefficients: plain numbers),
 not as a pickle: pickles made with this kit's scikit-learn 1.9 and numpy 2 do not load in the

@@ -1,4 +1,4 @@
-"""The moto internals authentication reads (workshop_lib/local/core/moto_seam.py), one test each: an access key's
+"""The moto internals authentication reads (workshop_lib/local/core/moto_seam/iam.py), one test each: an access key's
 secret, session token and expiry, a role's trust policy and MaxSessionDuration, a user's ID. moto runs in-process.
 """
 
@@ -19,7 +19,7 @@ TRUST = json.dumps(
 
 
 def changed(internal: str) -> str:
-    return f"moto {moto.__version__} changed {internal}: update workshop_lib/local/core/moto_seam.py"
+    return f"moto {moto.__version__} changed {internal}: update workshop_lib/local/core/moto_seam/iam.py"
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from botocore.exceptions import ClientError
 from workshop_lib import endpoint
 from workshop_lib.connect import Connection, connect, use
 from workshop_lib.endpoint import EndpointInfo
+from workshop_lib.errors import DeploymentError
 from workshop_lib.local import CloudState
 from workshop_lib.local.sagemaker.exceptions import MAX_BODY_BYTES
-from workshop_lib.model import build_artifact, train
+from workshop_lib.model import CONTAINER_ENVIRONMENT, build_artifact, train
 
 pytestmark = pytest.mark.local_cloud
 REGION = "us-east-1"
@@ -55,6 +56,17 @@ def _unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
+def _artifact(path: Path, files: dict[str, str]) -> Path:
+    """A model.tar.gz holding ``files`` (name -> text)."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
 def _script_artifact(path: Path, predict_body: str) -> Path:
     """A model.tar.gz whose code/inference.py predicts with ``predict_body`` (for error and update cases)."""
     script = (
@@ -63,12 +75,24 @@ def _script_artifact(path: Path, predict_body: str) -> Path:
         "def input_fn(body, content_type):\n    return json.loads(body)\n"
         f"def predict_fn(data, model):\n    {predict_body}\n"
         "def output_fn(prediction, accept):\n    return json.dumps(prediction), 'application/json'\n"
-    ).encode()
-    with tarfile.open(path, "w:gz") as tar:
-        info = tarfile.TarInfo("code/inference.py")
-        info.size = len(script)
-        tar.addfile(info, io.BytesIO(script))
-    return path
+    )
+    return _artifact(path, {"code/inference.py": script})
+
+
+def _create_endpoint(conn: Connection, model_data_url: str, environment: dict[str, str]) -> str:
+    """An endpoint created with plain boto3 for a model of this artifact URL and Environment; its name."""
+    sm, name = conn.client("sagemaker"), _unique("plain")
+    container = {"Image": "img", "ModelDataUrl": model_data_url, "Environment": environment}
+    sm.create_model(ModelName=name, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/any", PrimaryContainer=container)
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": name,
+        "InitialInstanceCount": 1,
+        "InstanceType": "ml.t2.medium",
+    }
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return name
 
 
 def _invoke_error(conn: Connection, name: str, body: bytes | str, content_type: str = "application/json") -> dict:
@@ -167,12 +191,106 @@ def test_invoke_endpoint__an_exception_in_the_script_gives_500_and_its_traceback
     assert any("RuntimeError: boom in predict_fn" in m for m in _log_messages(conn, info.name))
 
 
-def test_invoke_endpoint__an_artifact_gone_from_s3_before_the_first_call_gives_500(conn: Connection, tmp_path: Path):
+def test_invoke_endpoint__the_artifact_is_read_at_create_endpoint_so_deleting_it_afterwards_changes_nothing(
+    conn: Connection, tmp_path: Path
+):
     info = endpoint.deploy(_script_artifact(tmp_path / "model.tar.gz", "return data"), name=_unique("gone"), conn=conn)
     bucket, key = info.model_data_url[len("s3://") :].split("/", 1)
     conn.client("s3").delete_object(Bucket=bucket, Key=key)
-    assert _invoke_error(conn, info.name, "{}")["OriginalStatusCode"] == 500
-    assert any(f"could not read {info.model_data_url}" in m for m in _log_messages(conn, info.name))
+    assert endpoint.invoke({"still": "served"}, name=info.name, conn=conn) == {"still": "served"}
+
+
+def test_create_endpoint__an_artifact_missing_from_s3_fails_the_endpoint_with_the_download_failure_reason(
+    conn: Connection, deployed: EndpointInfo
+):
+    url = f"s3://{conn.names.bucket}/models/nothing-here.tar.gz"
+    name = _create_endpoint(conn, url, CONTAINER_ENVIRONMENT)
+    sm = conn.client("sagemaker")
+    described = sm.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"] == (
+        f'Failed to download model data for container "container_1" from URL: "{url}". Please ensure that there is '
+        "an object located at the URL and that the role passed to CreateModel has permissions to download the object."
+    )
+    with pytest.raises(DeploymentError, match="status Failed, reason: Failed to download model data"):
+        endpoint.wait_for_endpoint(name, conn=conn)
+    assert _invoke_error(conn, name, "{}")["Error"]["Code"] == "ValidationError"  # a Failed endpoint takes no calls
+
+
+def test_create_endpoint__a_model_that_does_not_load_fails_the_ping_health_check_and_logs_why(
+    conn: Connection, tmp_path: Path
+):
+    script = "def model_fn(d):\n    raise OSError('no weights')\n"
+    artifact = _artifact(tmp_path / "model.tar.gz", {"code/inference.py": script})
+    name = _unique("no-load")
+    with pytest.raises(DeploymentError) as err:
+        endpoint.deploy(artifact, name=name, conn=conn)
+    reason = (
+        "The primary container for production variant AllTraffic did not pass the ping health check. "
+        "Please check CloudWatch logs for this endpoint."
+    )
+    assert reason in str(err.value) and "wl.check_artifact" in str(err.value)
+    info = endpoint.describe_endpoint(name, conn=conn)
+    assert (info.status, info.failure_reason) == ("Failed", reason)
+    messages = _log_messages(conn, name)
+    assert any("OSError: no weights" in m and "Traceback" in m for m in messages)
+    assert "the model could not be loaded (model_fn): OSError: no weights" in messages
+
+
+def test_create_endpoint__without_sagemaker_submit_directory_the_script_is_looked_for_in_opt_ml_code(
+    conn: Connection, tmp_path: Path
+):
+    url = endpoint.upload_artifact(_script_artifact(tmp_path / "model.tar.gz", "return data"), conn)
+    name = _create_endpoint(conn, url, {"SAGEMAKER_PROGRAM": "inference.py"})
+    assert conn.client("sagemaker").describe_endpoint(EndpointName=name)["EndpointStatus"] == "Failed"
+    assert "the model could not be loaded (import): No module named 'inference'" in _log_messages(conn, name)
+
+
+def test_invoke_endpoint__a_helper_module_beside_the_script_is_importable_lazily_as_in_the_container(
+    conn: Connection, tmp_path: Path
+):
+    script = (
+        "import json\n"
+        "def model_fn(d):\n    return 'm'\n"
+        "def input_fn(body, content_type):\n    return json.loads(body)\n"
+        "def predict_fn(data, model):\n    import helpers\n    return helpers.shout(data['text'])\n"
+        "def output_fn(p, accept):\n    return json.dumps({'module': __name__, 'said': p}), accept\n"
+    )
+    files = {"code/inference.py": script, "code/helpers.py": "def shout(text):\n    return text.upper()\n"}
+    info = endpoint.deploy(_artifact(tmp_path / "model.tar.gz", files), name=_unique("helper"), conn=conn)
+    assert endpoint.invoke({"text": "hi"}, name=info.name, conn=conn) == {"module": "inference", "said": "HI"}
+
+
+def test_create_endpoint__a_requirement_this_python_lacks_fails_the_load_as_the_local_cloud_installs_nothing(
+    conn: Connection, tmp_path: Path
+):
+    files = {
+        "code/inference.py": "def model_fn(d):\n    return 1\n",
+        "code/requirements.txt": "numpy\nno-such-package-for-the-kit==1.0  # the container would install it\n",
+    }
+    name = _unique("reqs")
+    with pytest.raises(DeploymentError, match="did not pass the ping health check"):
+        endpoint.deploy(_artifact(tmp_path / "model.tar.gz", files), name=name, conn=conn)
+    assert (
+        "the model could not be loaded (requirements): code/requirements.txt needs what this Python does not have: "
+        "no-such-package-for-the-kit==1.0 (the container pip-installs it; the local cloud installs nothing)"
+    ) in _log_messages(conn, name)
+
+
+def test_update_endpoint__a_model_that_does_not_load_leaves_the_old_one_serving_with_the_failure_reason(
+    conn: Connection, tmp_path: Path
+):
+    name = _unique("bad-update")
+    first = endpoint.deploy(_script_artifact(tmp_path / "v1.tar.gz", "return {'v': 1}"), name=name, conn=conn)
+    broken = _artifact(tmp_path / "v2.tar.gz", {"code/inference.py": "import no_such_module\n"})
+    with pytest.raises(DeploymentError, match="still serves") as err:
+        endpoint.deploy(broken, name=name, conn=conn)
+    assert "did not pass the ping health check" in str(err.value)
+    info = endpoint.describe_endpoint(name, conn=conn)
+    assert (info.status, info.config_name) == ("InService", first.config_name)
+    assert info.failure_reason is not None and "ping health check" in info.failure_reason
+    assert endpoint.invoke({"text": "x"}, name=name, conn=conn) == {"v": 1}
+    assert any("No module named 'no_such_module'" in m for m in _log_messages(conn, name))
 
 
 def test_invoke_endpoint__loads_the_model_once_and_serves_the_new_model_after_an_update(

@@ -1,6 +1,7 @@
 """SageMaker endpoints on a local cloud with AWS's timing (workshop_lib/local/sagemaker/endpoint_states.py):
-Creating before InService, Updating while the old configuration keeps serving, Deleting before gone; InvokeEndpoint
-refused while no configuration serves; boto3's waiters work against it. Through boto3 only."""
+Creating before InService (or Failed, when the model does not load), Updating while the old configuration keeps
+serving (then the new one, or the old one with the FailureReason when the new model does not load), Deleting before
+gone; InvokeEndpoint refused while no configuration serves; boto3's waiters work against it. Through boto3 only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from tests.local_cloud.core.timed_cloud import admin_clients
 from tests.local_cloud.core.timing_observation import observe, observe_from_the_start, settle
@@ -28,11 +29,18 @@ FAST_WAITER = {"Delay": 0.2, "MaxAttempts": 300}
 TAGS = [{"Key": "workshop-kit", "Value": "inference-metadata"}]
 
 
+PING_FAILURE = (
+    "The primary container for production variant AllTraffic did not pass the ping health check. "
+    "Please check CloudWatch logs for this endpoint."
+)
+
+
 def _artifact(answer: str) -> bytes:
-    """A model.tar.gz whose script answers ``answer`` to every request."""
+    """A model.tar.gz whose script answers ``answer`` to every request (whose model_fn raises for "broken")."""
+    loads = "raise RuntimeError('no model here')" if answer == "broken" else "return 'model'"
     script = (
         "import json\n"
-        "def model_fn(model_dir):\n    return 'model'\n"
+        f"def model_fn(model_dir):\n    {loads}\n"
         "def input_fn(body, content_type):\n    return json.loads(body)\n"
         f"def predict_fn(data, model):\n    return {answer!r}\n"
         "def output_fn(prediction, accept):\n    return json.dumps(prediction), 'application/json'\n"
@@ -46,7 +54,8 @@ def _artifact(answer: str) -> bytes:
 
 
 class Endpoints:
-    """Two endpoint configurations (their models answer "v1" and "v2") on the timed cloud."""
+    """Three endpoint configurations on the timed cloud: their models answer "v1" and "v2", or do not load
+    ("broken")."""
 
     def __init__(self, cloud: Any) -> None:
         client = admin_clients(cloud)
@@ -57,11 +66,12 @@ class Endpoints:
         client("s3").create_bucket(Bucket=bucket)
         role = client("iam").create_role(RoleName=f"timing-sm-{suffix}", AssumeRolePolicyDocument=json.dumps(TRUST))
         self.configs = {}
-        for version in ("v1", "v2"):
+        for version in ("v1", "v2", "broken"):
             client("s3").put_object(Bucket=bucket, Key=f"{version}/model.tar.gz", Body=_artifact(version))
             model = f"timing-model-{version}-{suffix}"
             container = {"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/{version}/model.tar.gz",
-                         "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}  # fmt: skip
+                         "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
+                                         "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}}  # fmt: skip
             settle(lambda m=model, c=container: self._model(m, role["Role"]["Arn"], c), bool)  # a new role: wait
             self.configs[version] = f"timing-config-{version}-{suffix}"
             variant = {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1,
@@ -212,3 +222,50 @@ def test_delete_endpoint__boto3s_endpoint_deleted_waiter_waits_through_deleting(
     assert tags["Tags"] == TAGS  # the clean-up can still read its tags while it is Deleting
     endpoints.sm.get_waiter("endpoint_deleted").wait(EndpointName=name, WaiterConfig=FAST_WAITER)
     assert endpoints.status(name) == "ValidationException"
+
+
+def test_create_endpoint__a_model_that_does_not_load_is_creating_then_failed_with_the_failure_reason(endpoints):
+    name = f"timing-ep-{uuid.uuid4().hex[:8]}"
+    seen = observe(
+        lambda: endpoints.sm.create_endpoint(EndpointName=name, EndpointConfigName=endpoints.configs["broken"]),
+        lambda: (endpoints.invoke(name), endpoints.status(name)),
+        lambda seen: seen[1] == "Failed",
+        **endpoints.bounds(ENDPOINT_CREATION),
+        interval=0.2,
+    )
+    assert seen.saw_old_first  # the lower bound (2 s at this scale) is far longer than one probe
+    assert {p.value for p in seen.probes} <= {(_not_found(name), "Creating"), (_not_found(name), "Failed")}
+    described = endpoints.sm.describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described["FailureReason"]) == ("Failed", PING_FAILURE)
+    with pytest.raises(WaiterError, match="Failed"):  # Failed is the waiter's failure state
+        endpoints.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAITER)
+    with pytest.raises(ClientError) as err:
+        endpoints.sm.update_endpoint(EndpointName=name, EndpointConfigName=endpoints.configs["v1"])
+    assert err.value.response["Error"]["Message"].startswith("Cannot update failed endpoint")
+    endpoints.sm.delete_endpoint(EndpointName=name)
+    assert endpoints.status(name) == "Deleting"  # a Failed endpoint is deleted as any other
+
+
+def test_update_endpoint__a_model_that_does_not_load_is_updating_then_in_service_on_the_old_configuration(endpoints):
+    name = endpoints.in_service("v1")
+    described: list[dict] = []
+
+    def probe() -> tuple[str, str, str | None]:
+        answer = endpoints.invoke(name)
+        description = endpoints.sm.describe_endpoint(EndpointName=name)
+        described.append(description)
+        return answer, description["EndpointStatus"], description.get("FailureReason")
+
+    seen = observe(
+        lambda: endpoints.sm.update_endpoint(EndpointName=name, EndpointConfigName=endpoints.configs["broken"]),
+        probe,
+        lambda seen: seen[1] == "InService",
+        **endpoints.bounds(ENDPOINT_UPDATE),
+        interval=0.2,
+    )
+    assert seen.saw_old_first and seen.probes[0].value == ("v1", "Updating", None)
+    assert {p.value for p in seen.probes} <= {("v1", "Updating", None), ("v1", "InService", PING_FAILURE)}
+    assert seen.probes[-1].value == ("v1", "InService", PING_FAILURE)  # the old model serves on, with the reason
+    assert described[0]["PendingDeploymentSummary"]["EndpointConfigName"] == endpoints.configs["broken"]
+    assert described[-1]["EndpointConfigName"] == endpoints.configs["v1"]
+    assert "PendingDeploymentSummary" not in described[-1]

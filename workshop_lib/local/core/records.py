@@ -1,4 +1,4 @@
-"""The records the local cloud's services read instead of moto's objects (``moto_seam.py`` makes them).
+"""The records the local cloud's services read instead of moto's objects (``moto_seam/`` makes them).
 
 Plain data: a service that holds one of these holds nothing of moto's.
 """

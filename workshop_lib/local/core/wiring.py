@@ -32,10 +32,8 @@ from ..iam.role_changes import RoleChanges
 from ..iam.simulation import IamSimulation
 from ..iam.sts import StsService
 from ..logs.quotas import LogsQuotas
-from ..sagemaker.control_plane import EndpointControlPlane
-from ..sagemaker.endpoint_states import EndpointStates
 from ..sagemaker.monitoring import EndpointMonitor
-from ..sagemaker.responses import SageMakerRuntimeService
+from ..sagemaker.responses import sagemaker_services
 from ..sagemaker.role_check import ModelRoleCheck
 from ..sns.deliveries import INBOX_ADMIN_PATH, SnsDeliveries
 from . import moto_monitoring
@@ -64,14 +62,13 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     identities = MotoIdentities(ctx.account_id)
     credentials = CredentialStore(ctx.account_id, ctx.admin_secret_key, identities)
     role_policies = RolePolicies(timing, identities)
-    endpoint_states = EndpointStates(timing, backends)
     services: list[Service] = [
         LambdaCodeLocation(ctx, backends, moto),
         IamSimulation(backends),
         StsService(credentials, identities, moto),
         LambdaInvokeApi(lambda_plane),
         ApiGatewayService(ctx, backends, moto, lambda_plane, timing),
-        SageMakerRuntimeService(ctx, backends, endpoint_states, EndpointMonitor(backends, ctx.region, metrics)),
+        *sagemaker_services(ctx, backends, moto, timing, EndpointMonitor(backends, ctx.region, metrics)),
         MonitoringService(metrics, evaluator, cloudwatch, moto, ctx.region, closing=[deliveries]),
     ]
     guards: list[Guard] = [Authentication(credentials), IamEnforcement(ctx, backends, role_policies)]
@@ -81,7 +78,6 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
             RoleChanges(role_policies, new_roles, moto),
             PermissionChanges(ctx, backends, moto, lambda_plane.policies),
             DynamoDbTiming(timing, backends, moto, ctx.region),
-            EndpointControlPlane(backends, moto, endpoint_states, ctx.region),
         ]
         guards += [
             FunctionRoleCheck(new_roles.assumable),

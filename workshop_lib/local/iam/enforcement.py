@@ -58,7 +58,7 @@ Not emulated (on AWS these can change a decision)
   (the role's trust policy and the caller's ``sts:AssumeRole`` permission), not here.
 
 moto seam: finding the identity behind an access key and reading its policies uses moto's in-process IAM and
-STS backends through ``core/moto_seam.py`` (``MotoIdentities``); tests/test_moto_seam.py fails clearly if moto's
+STS backends through ``core/moto_seam/iam.py`` (``MotoIdentities``); tests/unit/local/moto_seam/ fails clearly if moto's
 internals change.
 """
 

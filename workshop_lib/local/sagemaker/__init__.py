@@ -1,3 +1,6 @@
-"""The local SageMaker runtime: InvokeEndpoint runs the endpoint's real model artifact, as the scikit-learn
-container does (``responses.py``: the API on the wire; ``models.py``: loading a model; ``container.py``: one
-request through the script; ``exceptions.py``: the runtime's errors)."""
+"""The local SageMaker: endpoints deploy their real model artifact when created or updated, and InvokeEndpoint runs
+it as the scikit-learn container does (``control_plane.py``: CreateEndpoint / UpdateEndpoint / DescribeEndpoint /
+ListEndpoints / DeleteEndpoint; ``endpoint_states.py``: Creating / Updating / Deleting, timed by the timing model;
+``models.py``: deploying a model; ``responses.py``: InvokeEndpoint on the wire; ``exceptions.py``: the errors and
+FailureReasons; ``role_check.py``: a new execution role refused while it propagates). The container's own behaviour
+is in workshop_lib/model/container/."""

@@ -8,14 +8,20 @@ the endpoint, it sets the status to InService"), "UpdateEndpoint" (traffic shift
 instances, then the old ones are deleted; the endpoint is Updating meanwhile) and "DeleteEndpoint".
 
 Locally the times are compressed stand-ins for AWS's minutes: Creating ``ENDPOINT_CREATION`` (20 to 40 s), Updating
-``ENDPOINT_UPDATE`` (20 to 40 s, then moto switches the endpoint to the new configuration), Deleting
-``ENDPOINT_DELETION`` (5 to 15 s, then moto deletes it). Not emulated: the Failed state, OutOfService, and an update
-or deletion that AWS would refuse while an endpoint is Creating (a deletion is accepted and wins).
+``ENDPOINT_UPDATE`` (20 to 40 s, then the update's outcome takes effect: the switch to the new configuration, or
+the failure reason), Deleting ``ENDPOINT_DELETION`` (5 to 15 s, then moto deletes it). With the timing off every
+time is zero: the outcome is there when the call answers.
+
+The states are shown over the status moto stores: the control plane (``control_plane.py``) has already deployed the
+model when the call answers and stored ``InService`` or ``Failed``; Creating is shown until its time is over, then
+the stored status. A Failed endpoint is never made InService by an update's end. Not emulated: OutOfService, and a
+deletion that AWS would refuse while an endpoint is Creating (it is accepted and wins).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ..core.moto_seam import MotoBackends
 from ..core.propagation import Deadlines
@@ -27,6 +33,7 @@ ENDPOINT_UPDATE = Delay(20.0, 40.0, f'{_API}, "UpdateEndpoint" (minutes on AWS; 
 ENDPOINT_DELETION = Delay(5.0, 15.0, f'{_API}, "DeleteEndpoint"')
 SERVING = ("InService", "Updating")  # InvokeEndpoint answers in these states
 _Key = tuple[str, str]  # (region, endpoint name)
+_Outcome = Callable[[], None]  # what an update does when its time is over
 
 
 class EndpointStates:
@@ -38,7 +45,7 @@ class EndpointStates:
         self._creating: Deadlines[_Key] = Deadlines(timing, ENDPOINT_CREATION)
         self._updating: Deadlines[_Key] = Deadlines(timing, ENDPOINT_UPDATE, on_end=self._switch)
         self._deleting: Deadlines[_Key] = Deadlines(timing, ENDPOINT_DELETION, on_end=self._delete)
-        self._new_configs: dict[_Key, str] = {}
+        self._new_configs: dict[_Key, tuple[str, _Outcome]] = {}
         self._lock = threading.Lock()
 
     def status(self, region: str, name: str, stored: str) -> str:
@@ -56,16 +63,18 @@ class EndpointStates:
         """The configuration an Updating endpoint is moving to, None when it is not updating."""
         key = (region, name)
         with self._lock:
-            return self._new_configs.get(key) if self._updating.active(key) else None
+            pending = self._new_configs.get(key) if self._updating.active(key) else None
+        return pending[0] if pending is not None else None
 
     def created(self, region: str, name: str) -> None:
         self._creating.start((region, name))
 
-    def update(self, region: str, name: str, config_name: str) -> None:
-        """Start moving the endpoint to ``config_name``: moto switches it when the Updating time is over."""
+    def update(self, region: str, name: str, config_name: str, outcome: _Outcome) -> None:
+        """Start moving the endpoint to ``config_name``: ``outcome()`` (the switch, or the failure) runs when the
+        Updating time is over, unless the endpoint is gone or Failed by then."""
         key = (region, name)
         with self._lock:
-            self._new_configs[key] = config_name
+            self._new_configs[key] = (config_name, outcome)
         if self._updating.start(key) <= self.timing.now():
             self._switch(key)
 
@@ -75,6 +84,8 @@ class EndpointStates:
         key = (region, name)
         if self._deleting.active(key):
             return
+        with self._lock:
+            self._new_configs.pop(key, None)  # an update under way never completes on a deleting endpoint
         if self._deleting.start(key) <= self.timing.now():
             self._delete(key)
 
@@ -85,10 +96,11 @@ class EndpointStates:
 
     def _switch(self, key: _Key) -> None:
         with self._lock:
-            config = self._new_configs.pop(key, None)
+            pending = self._new_configs.pop(key, None)
         region, name = key
-        if config is not None and self.backends.endpoint(name, region) is not None:
-            self.backends.update_endpoint(name, config, region)
+        endpoint = self.backends.endpoint(name, region)
+        if pending is not None and endpoint is not None and endpoint.status != "Failed":
+            pending[1]()
 
     def _delete(self, key: _Key) -> None:
         with self._lock:

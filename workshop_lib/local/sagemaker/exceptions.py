@@ -1,4 +1,9 @@
-"""The SageMaker runtime's errors, one class per AWS error code, and the local failure to load a model."""
+"""The SageMaker runtime's errors, one class per AWS error code, and an endpoint's FailureReason when its model
+cannot be deployed.
+
+The FailureReason texts are AWS's as learners report them: the download failure and the ping health check whole;
+of the extraction failure only the first sentence is reported (the second here is the kit's).
+"""
 
 from __future__ import annotations
 
@@ -65,5 +70,31 @@ class ModelError(RestJsonError):
         }
 
 
-class ModelLoadError(Exception):
-    """The endpoint's model could not be loaded (artifact missing, bad tarball, model_fn failed)."""
+class DeployFailed(Exception):
+    """An endpoint's model could not be deployed: ``reason`` is the endpoint's FailureReason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def download_failure(url: str) -> str:
+    return (
+        f'Failed to download model data for container "container_1" from URL: "{url}". Please ensure that there '
+        "is an object located at the URL and that the role passed to CreateModel has permissions to download the "
+        "object."
+    )
+
+
+def extract_failure(url: str) -> str:
+    return (
+        f'Failed to extract model data archive for container "container_1" from URL "{url}". Please ensure that '
+        "the object located at the URL is a valid tar.gz archive."
+    )
+
+
+def ping_failure(variant: str) -> str:
+    return (
+        f"The primary container for production variant {variant} did not pass the ping health check. "
+        "Please check CloudWatch logs for this endpoint."
+    )
