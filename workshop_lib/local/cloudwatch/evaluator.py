@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..core.monitoring_records import AlarmRecord
-from ..core.moto_monitoring import MotoCloudWatch, MotoSns
+from ..core.moto_seam import MotoCloudWatch, MotoSns
 from ..core.timing import Delay
 from . import evaluation, history, notification
 from .evaluation import ALARM, COMPARISONS, INSUFFICIENT, OK, PeriodValue

@@ -3,8 +3,8 @@
 It is fed three ways, none of which waits: the Lambda log shipper hands it every batch of log events it has written
 to a ``/aws/lambda/`` group (the EMF lines become data points: ``emf.py``), the Lambda plane reports each invocation
 and the SageMaker runtime each InvokeEndpoint (``service_metrics.py``). The thread stores them in moto's CloudWatch
-backend of the right region (``core/moto_monitoring.py``), where GetMetricData, GetMetricStatistics, ListMetrics and
-the alarm evaluator read them.
+backend of the right region (``core/moto_seam/cloudwatch.py``), where GetMetricData, GetMetricStatistics,
+ListMetrics and the alarm evaluator read them.
 
 StorageResolution is kept as CloudWatch keeps it: a high-resolution data point (1) is stored at its second, a
 standard one (60, or none given) at its minute, so a 10-second period finds standard data only in the period that
@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..core.monitoring_records import MetricPoint
-from ..core.moto_monitoring import MotoCloudWatch
+from ..core.moto_seam import MotoCloudWatch
 from .emf import parse_event
 from .service_metrics import endpoint_invocation, lambda_invocation
 

@@ -26,8 +26,7 @@ from typing import Protocol
 from werkzeug.wrappers import Request, Response
 
 from ..core.json_body import json_params
-from ..core.moto_monitoring import MotoCloudWatch
-from ..core.moto_seam import MotoDispatcher
+from ..core.moto_seam import MotoCloudWatch, MotoDispatcher
 from ..core.signing import region_of
 from . import metric_queries
 from .evaluator import AlarmEvaluator

@@ -1,6 +1,7 @@
 """The records the monitoring services (``cloudwatch/``, ``sns/``) read and write instead of moto's objects.
 
-``moto_monitoring.py`` makes and consumes them; plain data, so a service holding one holds nothing of moto's.
+``moto_seam/cloudwatch.py`` and ``moto_seam/sns.py`` make and consume them;
+plain data, so a service holding one holds nothing of moto's.
 Times are epoch seconds (float, UTC).
 """
 

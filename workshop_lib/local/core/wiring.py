@@ -36,9 +36,15 @@ from ..sagemaker.monitoring import EndpointMonitor
 from ..sagemaker.responses import sagemaker_services
 from ..sagemaker.role_check import ModelRoleCheck
 from ..sns.deliveries import INBOX_ADMIN_PATH, SnsDeliveries
-from . import moto_monitoring
 from .context import CloudContext
-from .moto_seam import MotoBackends, MotoDispatcher, MotoIdentities
+from .moto_seam import (
+    MotoBackends,
+    MotoDispatcher,
+    MotoIdentities,
+    MotoSns,
+    cloudwatch_backend,
+    cloudwatch_regions,
+)
 from .router import Guard, Router, Service
 from .timing import Timing
 
@@ -48,14 +54,14 @@ def build_router(ctx: CloudContext, timing: Timing | None = None) -> Router:
     timing = timing or Timing()
     backends = MotoBackends(ctx.account_id, ctx.region)
     moto = MotoDispatcher()
-    cloudwatch = functools.partial(moto_monitoring.cloudwatch, ctx.account_id)  # region -> its backend
+    cloudwatch = functools.partial(cloudwatch_backend, ctx.account_id)  # region -> its backend
     metrics = MetricsWriter(cloudwatch)
     deliveries = SnsDeliveries()
     evaluator = AlarmEvaluator(
         ctx.account_id,
-        lambda: moto_monitoring.cloudwatch_regions(ctx.account_id),
+        lambda: cloudwatch_regions(ctx.account_id),
         cloudwatch,
-        moto_monitoring.MotoSns(ctx.account_id),
+        MotoSns(ctx.account_id),
         evaluation_interval(timing.enabled, timing.scale),
     )
     lambda_plane = LambdaDataPlane(ctx, backends, timing, metrics)

@@ -2,7 +2,7 @@
 
 ``email`` and ``email-json`` subscriptions deliver to the local inbox (``inbox.py``, read through the admin path
 ``/_workshop/sns/inbox``), ``http`` and ``https`` ones are POSTed in the background (``http_delivery.py``). moto hands
-each of those deliveries over through ``core/moto_monitoring.install_sns_delivery``. Every subscription is confirmed
+each of those deliveries over through ``core/moto_seam/sns.install_sns_delivery``. Every subscription is confirmed
 at once on the local cloud (on AWS an email subscription waits for the learner's click on the confirmation link).
 The cloud closes it with its CloudWatch service (``cloudwatch/responses.MonitoringService``).
 """
@@ -10,7 +10,7 @@ The cloud closes it with its CloudWatch service (``cloudwatch/responses.Monitori
 from __future__ import annotations
 
 from ..core.monitoring_records import SnsDelivery
-from ..core.moto_monitoring import install_sns_delivery
+from ..core.moto_seam import install_sns_delivery
 from .http_delivery import HttpDelivery
 from .inbox import EmailInbox
 

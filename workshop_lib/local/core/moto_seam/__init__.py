@@ -8,7 +8,8 @@ through its in-process backends. This package turns what it reads into the kit's
 
 One module per service's internals, each listing the internals it uses in its docstring and tested by
 tests/unit/local/moto_seam/test_seam_<module>.py: ``server.py`` (moto's server app), ``awslambda.py``, ``iam.py``
-(IAM and STS), ``logs.py``, ``apigateway.py``, ``sagemaker.py``, ``dynamodb.py``, ``s3.py``; ``base.py`` reaches a
+(IAM and STS), ``logs.py``, ``apigateway.py``, ``sagemaker.py``, ``dynamodb.py``, ``s3.py``,
+``cloudwatch.py`` and ``sns.py`` (the monitoring services); ``base.py`` reaches a
 backend (``moto.backends.get_backend``). ``MotoBackends`` is the services' one view of them all.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from .apigateway import ApiGatewayInternals, api_definition
 from .awslambda import LambdaInternals
 from .base import GLOBAL_SERVICES, MOTO_VERSIONS, WORKSHOP_SERVICES
+from .cloudwatch import MotoCloudWatch, cloudwatch_backend, cloudwatch_regions
 from .dynamodb import DynamoDbInternals
 from .iam import MotoIdentities, StsInternals
 from .logs import LogsInternals, MotoLogs
@@ -29,6 +31,7 @@ from .server import (
     preserve_underscored_headers,
     start_warmup,
 )
+from .sns import MotoSns, install_sns_delivery
 
 __all__ = [
     "GLOBAL_SERVICES",
@@ -36,11 +39,16 @@ __all__ = [
     "PRESERVED_HEADER_NAMES_ENVIRON_KEY",
     "WORKSHOP_SERVICES",
     "MotoBackends",
+    "MotoCloudWatch",
     "MotoDispatcher",
     "MotoIdentities",
     "MotoLogs",
+    "MotoSns",
     "api_definition",
+    "cloudwatch_backend",
+    "cloudwatch_regions",
     "environ_key_for_header",
+    "install_sns_delivery",
     "preserve_underscored_headers",
     "start_warmup",
 ]

@@ -1,6 +1,7 @@
-"""One test per moto internal that core/moto_monitoring.py uses: a moto upgrade that changes one fails here.
+"""One test per moto internal that core/moto_seam/cloudwatch.py and sns.py use: a moto upgrade that changes one
+fails here.
 
-If one fails: moto X.Y changed <internal>: update workshop_lib/local/core/moto_monitoring.py.
+If one fails: moto X.Y changed <internal>: update workshop_lib/local/core/moto_seam/cloudwatch.py or sns.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshop_lib.local.core import moto_monitoring
+from workshop_lib.local.core import moto_seam
 from workshop_lib.local.core.monitoring_records import MetricPoint
 
 ACCOUNT = "123456789012"
@@ -30,7 +31,7 @@ def _cw():
 
 
 def test_put_stores_values_counts_units_and_exact_timestamps(moto):
-    seam = moto_monitoring.cloudwatch(ACCOUNT, REGION)
+    seam = moto_seam.cloudwatch_backend(ACCOUNT, REGION)
     ts = float(int(time.time()))
     seam.put([
         MetricPoint("N", "A", (("D", "x"),), (5.0,), ts, "Milliseconds"),
@@ -50,7 +51,7 @@ def test_data_reads_statistic_sets(moto):
     _cw().put_metric_data(Namespace="N", MetricData=[{
         "MetricName": "S", "StatisticValues": {"SampleCount": 4, "Sum": 10, "Minimum": 1, "Maximum": 4},
     }])  # fmt: skip
-    (datum,) = moto_monitoring.cloudwatch(ACCOUNT, REGION).data("N", "S", (), ts - 5, ts + 5)
+    (datum,) = moto_seam.cloudwatch_backend(ACCOUNT, REGION).data("N", "S", (), ts - 5, ts + 5)
     assert (datum.sample_count, datum.total, datum.minimum, datum.maximum, datum.values) == (4, 10, 1, 4, ())
 
 
@@ -62,7 +63,7 @@ def test_alarm_records_and_state_changes(moto):
         ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching", AlarmActions=["arn:t"],
         OKActions=["arn:o"], AlarmDescription="d", Unit="Count",
     )  # fmt: skip
-    seam = moto_monitoring.cloudwatch(ACCOUNT, REGION)
+    seam = moto_seam.cloudwatch_backend(ACCOUNT, REGION)
     (alarm,) = seam.alarms()
     assert (alarm.name, alarm.dimensions, alarm.period, alarm.evaluation_periods, alarm.datapoints_to_alarm) == (
         "a", (("D", "x"),), 10, 3, 2,
@@ -88,7 +89,7 @@ def test_alarm_records_and_state_changes(moto):
 
 def test_cloudwatch_regions_lists_the_backends_in_use(moto):
     boto3.client("cloudwatch", region_name="eu-west-1").list_metrics()
-    assert "eu-west-1" in moto_monitoring.cloudwatch_regions(ACCOUNT)
+    assert "eu-west-1" in moto_seam.cloudwatch_regions(ACCOUNT)
 
 
 def test_sns_deliveries_are_handed_over_and_publish_reaches_them(moto):
@@ -99,10 +100,10 @@ def test_sns_deliveries_are_handed_over_and_publish_reaches_them(moto):
     sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="f@example.com",
                   Attributes={"FilterPolicy": json.dumps({"kind": ["other"]})})  # fmt: skip
     got: list = []
-    remove = moto_monitoring.install_sns_delivery(got.append)
+    remove = moto_seam.install_sns_delivery(got.append)
     try:
         structured = json.dumps({"default": "machine", "email": "person"})
-        message_id = moto_monitoring.MotoSns(ACCOUNT).publish(arn, structured, "subj", structured=True)
+        message_id = moto_seam.MotoSns(ACCOUNT).publish(arn, structured, "subj", structured=True)
     finally:
         remove()
     by_endpoint = {d.endpoint: d for d in got}
