@@ -25,6 +25,7 @@ from . import waiting
 from .config import tag_list
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_error
+from .i18n import _
 from .metrics import NAMESPACE, model_dimensions
 from .notifications import topic_arn
 
@@ -112,9 +113,13 @@ def alarm_states(conn: Connection | None = None) -> pd.DataFrame:
     rows = []
     for alarm in describe_alarms(conn):
         dims = ", ".join(f"{d['Name']}={d['Value']}" for d in alarm.get("Dimensions", []))
-        condition = (
-            f"{alarm['Statistic']}({alarm['MetricName']}) {_SIGNS.get(alarm['ComparisonOperator'], '?')} "
-            f"{alarm['Threshold']:g} over {alarm['EvaluationPeriods']} x {alarm['Period']} s"
+        condition = _("{stat}({metric}) {sign} {threshold:g} over {periods} x {period} s").format(
+            stat=alarm["Statistic"],
+            metric=alarm["MetricName"],
+            sign=_SIGNS.get(alarm["ComparisonOperator"], "?"),
+            threshold=alarm["Threshold"],
+            periods=alarm["EvaluationPeriods"],
+            period=alarm["Period"],
         )
         rows.append(
             {
@@ -154,7 +159,10 @@ def wait_for_alarm_state(
     """
     conn = conn or current()
     if state not in STATES:
-        raise InvalidInput(f"state {state!r} is not one of {', '.join(STATES)}", fix="for example 'ALARM'")
+        raise InvalidInput(
+            _("state {state!r} is not one of {names}").format(state=state, names=", ".join(STATES)),
+            fix=_("for example 'ALARM'"),
+        )
     cw = conn.client("cloudwatch")
 
     def observe() -> dict[str, Any] | waiting.NotYet:
@@ -162,7 +170,9 @@ def wait_for_alarm_state(
             traffic()
         found = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
         if not found:
-            raise ResourceNotFound(f"alarm {name} does not exist", resource=name, fix="run wl.create_alarms() first")
+            raise ResourceNotFound(
+                _("alarm {name} does not exist").format(name=name), resource=name, fix=_("run wl.create_alarms() first")
+            )
         alarm = found[0]
         if alarm["StateValue"] == state:
             return alarm
@@ -172,8 +182,10 @@ def wait_for_alarm_state(
         observe,
         what=f"alarm {name} to be in {state}",
         timeout=timeout,
-        fix="read the alarm's StateReason (wl.alarm_states()) and its metric (wl.metric_series); on AWS an "
-        "alarm is evaluated about once a minute, after the metric's data points arrive",
+        fix=_(
+            "read the alarm's StateReason (wl.alarm_states()) and its metric (wl.metric_series); on AWS an "
+            "alarm is evaluated about once a minute, after the metric's data points arrive"
+        ),
         rule=ALARM_EVALUATION,
         backoff=ALARM_BACKOFF,
     )

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from .config import KIT_ROOT
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
+from .i18n import _
 from .metrics import metric_data, metric_query
 
 DASHBOARD_FILE = KIT_ROOT / "dashboards" / "inference-monitoring.json"
@@ -39,9 +40,11 @@ def dashboard_body(conn: Connection | None = None, *, path: Path = DASHBOARD_FIL
         return json.loads(rendered)
     except (KeyError, ValueError) as exc:
         raise InvalidInput(
-            f"the dashboard file {path.name} does not render: {exc}",
+            _("the dashboard file {file} does not render: {error}").format(file=path.name, error=exc),
             resource=str(path),
-            fix="its only placeholders are ${region} and ${model_name}, and it must be JSON",
+            fix=_("its only placeholders are {region} and {model_name}, and it must be JSON").format(
+                region="${region}", model_name="${model_name}"
+            ),
         ) from exc
 
 
@@ -57,9 +60,9 @@ def put_dashboard(conn: Connection | None = None) -> str:
     problems = answer.get("DashboardValidationMessages", [])
     if problems:
         raise InvalidInput(
-            f"CloudWatch found problems in the dashboard body: {problems}",
+            _("CloudWatch found problems in the dashboard body: {problems}").format(problems=problems),
             resource=conn.names.dashboard,
-            fix=f"fix {DASHBOARD_FILE.name}",
+            fix=_("fix {file}").format(file=DASHBOARD_FILE.name),
         )
     return conn.names.dashboard
 
@@ -72,9 +75,9 @@ def get_dashboard(conn: Connection | None = None) -> dict[str, Any]:
     except ClientError as exc:
         if aws_code(exc) in ("ResourceNotFound", "ResourceNotFoundException"):
             raise ResourceNotFound(
-                f"dashboard {conn.names.dashboard} does not exist",
+                _("dashboard {name} does not exist").format(name=conn.names.dashboard),
                 resource=conn.names.dashboard,
-                fix="run wl.put_dashboard()",
+                fix=_("run wl.put_dashboard()"),
             ) from exc
         raise aws_error(exc, f"dashboard {conn.names.dashboard}") from exc
     return json.loads(answer["DashboardBody"])
@@ -85,7 +88,10 @@ def time_range(body: dict[str, Any]) -> timedelta:
     start = body.get("start", "-PT3H")
     match = _RANGE.match(start)
     if not match or not any(match.groups()):
-        raise InvalidInput(f"dashboard start {start!r} is not a relative range", fix='e.g. "-PT1H" or "-PT15M"')
+        raise InvalidInput(
+            _("dashboard start {start!r} is not a relative range").format(start=start),
+            fix=_('e.g. "-PT1H" or "-PT15M"'),
+        )
     hours, minutes = (int(g or 0) for g in match.groups())
     return timedelta(hours=hours, minutes=minutes)
 
@@ -164,20 +170,23 @@ class DashboardView:
         for i, (title, series) in enumerate(self.graphs.items()):
             ax = fig.add_subplot(grid[0, 2 * i : 2 * i + 2])
             if series.empty:
-                ax.text(0.5, 0.5, "no data points in this range", ha="center", va="center", transform=ax.transAxes)
+                ax.text(0.5, 0.5, _("no data points in this range"), ha="center", va="center", transform=ax.transAxes)
             else:
                 ax.plot(series.index, series.values, marker="o", markersize=3)
                 ax.set_ylim(bottom=0)
             ax.set_xlim(self.end - self.span, self.end)  # the dashboard's time range, as the console draws it
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
             ax.set_title(title, loc="left")
-            ax.set_xlabel("time (UTC)")
+            ax.set_xlabel(_("time (UTC)"))
         for j, (title, value) in enumerate(self.numbers.items()):
             ax = fig.add_subplot(grid[0, 2 + j])
             ax.axis("off")
             ax.set_title(title, loc="left")
             ax.text(0.5, 0.45, "--" if value is None else f"{value:g}", ha="center", va="center", fontsize=40)
         minutes = round(self.span.total_seconds() / 60)
-        fig.suptitle(f"{self.name}: the last {minutes} minutes, until {self.end:%H:%M:%S} UTC", x=0.01, ha="left")
+        title = _("{name}: the last {minutes} minutes, until {end} UTC").format(
+            name=self.name, minutes=minutes, end=f"{self.end:%H:%M:%S}"
+        )
+        fig.suptitle(title, x=0.01, ha="left")
         plt.close(fig)  # shown where the notebook displays it, not a second time at the cell's end
         return fig

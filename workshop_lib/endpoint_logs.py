@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from . import waiting
 from .connect import Connection, current
 from .errors import InvalidInput, aws_code
+from .i18n import _
 from .logs import LOG_BACKOFF, LOG_WAIT_S, filter_events, request_log_record
 
 SLACK_MS = 1000
@@ -45,7 +46,7 @@ def endpoint_log_lines(
     """
     request_id = (request_id or "").strip()
     if not request_id:
-        raise InvalidInput("request_id is empty", fix="pass the requestId of the API's answer")
+        raise InvalidInput(_("request_id is empty"), fix=_("pass the requestId of the API's answer"))
     conn = conn or current()
     group = endpoint_log_group(conn)
     start, end = request_window(request_id, conn)
@@ -69,7 +70,9 @@ def endpoint_log_lines(
         observe,
         what=f"the endpoint's log lines of request {request_id} in {group}",
         timeout=wait_seconds,
-        fix=f"open {group} in the CloudWatch console; an endpoint writes there only once it was invoked",
+        fix=_("open {group} in the CloudWatch console; an endpoint writes there only once it was invoked").format(
+            group=group
+        ),
         rule=waiting.LOG_DELIVERY,
         backoff=LOG_BACKOFF,
     )

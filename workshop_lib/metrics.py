@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from . import waiting
 from .connect import Connection, current
 from .errors import InvalidInput, aws_error
+from .i18n import _
 
 NAMESPACE = "InferencePipeline"
 DIMENSION = "ModelName"  # its value: the endpoint the Lambda called (its ENDPOINT_NAME)
@@ -63,21 +64,30 @@ def custom_metrics(conn: Connection | None = None) -> pd.DataFrame:
 def _utc(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None:
         raise InvalidInput(
-            f"{name} {moment.isoformat()} has no time zone: CloudWatch would read it as UTC",
+            _("{name} {moment} has no time zone: CloudWatch would read it as UTC").format(
+                name=name, moment=moment.isoformat()
+            ),
             resource=name,
-            fix="pass an aware datetime, e.g. datetime.now(UTC) - timedelta(minutes=10)",
+            fix=_("pass an aware datetime, e.g. datetime.now(UTC) - timedelta(minutes=10)"),
         )
     return moment.astimezone(UTC)
 
 
 def _check_query(metric: str, stat: str, period: int) -> None:
     if not metric or not isinstance(metric, str):
-        raise InvalidInput(f"metric {metric!r} is not a metric name", fix=f"one of {', '.join(UNITS)}")
+        raise InvalidInput(
+            _("metric {metric!r} is not a metric name").format(metric=metric),
+            fix=_("one of {names}").format(names=", ".join(UNITS)),
+        )
     if stat not in STATISTICS:
-        raise InvalidInput(f"statistic {stat!r} is not one of {', '.join(STATISTICS)}", fix="for example 'Sum'")
+        raise InvalidInput(
+            _("statistic {stat!r} is not one of {names}").format(stat=stat, names=", ".join(STATISTICS)),
+            fix=_("for example 'Sum'"),
+        )
     if period not in (1, 5, 10, 30) and (period < 60 or period % 60):
         raise InvalidInput(
-            f"period {period} s is not 1, 5, 10, 30 or a multiple of 60", fix="for example period=10 (high resolution)"
+            _("period {period} s is not 1, 5, 10, 30 or a multiple of 60").format(period=period),
+            fix=_("for example period=10 (high resolution)"),
         )
 
 
@@ -110,7 +120,10 @@ def metric_data(
     conn = conn or current()
     start, end = _utc(start, "start"), _utc(end, "end")
     if end <= start:
-        raise InvalidInput(f"end {end.isoformat()} is not after start {start.isoformat()}", fix="swap them")
+        raise InvalidInput(
+            _("end {end} is not after start {start}").format(end=end.isoformat(), start=start.isoformat()),
+            fix=_("swap them"),
+        )
     found: dict[str, tuple[list[Any], list[float]]] = {q["Id"]: ([], []) for q in queries}
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
     try:
@@ -181,8 +194,10 @@ def wait_for_data_points(
         observe,
         what=f"{stat} of {NAMESPACE}/{metric} ({DIMENSION}={conn.names.endpoint}) to reach {at_least:g}",
         timeout=timeout,
-        fix="the metric lines are in the function's log group: check they are there (wl.request_log_lines) and "
-        "that the query's dimension is the Lambda's (ModelName = its ENDPOINT_NAME); on AWS allow a few minutes",
+        fix=_(
+            "the metric lines are in the function's log group: check they are there (wl.request_log_lines) and "
+            "that the query's dimension is the Lambda's (ModelName = its ENDPOINT_NAME); on AWS allow a few minutes"
+        ),
         rule=METRICS_DELIVERY,
         backoff=METRIC_BACKOFF,
     )

@@ -31,6 +31,7 @@ from . import waiting
 from .config import tag_list
 from .connect import Connection, current
 from .errors import InvalidInput, LocalCloudError, StepFailed, aws_error
+from .i18n import _
 
 NOTIFICATION_WAIT_S = 300.0  # locally seconds; on AWS an alarm is evaluated about once a minute, then SNS delivers
 NOTIFICATION_DELIVERY = "sns-delivery"  # the AWS delay a wait is for: an alarm's notification reaches a subscriber
@@ -64,7 +65,11 @@ def subscribe_email(address: str, *, conn: Connection | None = None) -> str:
     """
     conn = conn or current()
     if not isinstance(address, str) or address.count("@") != 1 or "." not in address.split("@")[1]:
-        raise InvalidInput(f"{address!r} is not an email address", resource="address", fix="e.g. you@example.com")
+        raise InvalidInput(
+            _("{address!r} is not an email address").format(address=address),
+            resource="address",
+            fix=_("e.g. you@example.com"),
+        )
     try:
         answer = conn.client("sns").subscribe(
             TopicArn=topic_arn(conn), Protocol="email", Endpoint=address, ReturnSubscriptionArn=True
@@ -164,7 +169,9 @@ def queue_notifications(
     try:
         url = sqs.get_queue_url(QueueName=check_queue_name(conn))["QueueUrl"]
     except ClientError as exc:
-        raise aws_error(exc, f"the check queue {check_queue_name(conn)}", fix="run wl.subscribe_check_queue()") from exc
+        raise aws_error(
+            exc, f"the check queue {check_queue_name(conn)}", fix=_("run wl.subscribe_check_queue()")
+        ) from exc
     read: list[Notification] = []
 
     def observe() -> list[Notification] | waiting.NotYet:
@@ -183,8 +190,10 @@ def queue_notifications(
         observe,
         what=f"the notification of {alarm} entering {state} in the queue {check_queue_name(conn)}",
         timeout=timeout,
-        fix=f"look at the alarm (wl.alarm_states()): is it in {state}? Is the queue subscribed to the topic "
-        "(wl.subscriptions())? On AWS an alarm is evaluated about once a minute",
+        fix=_(
+            "look at the alarm (wl.alarm_states()): is it in {state}? Is the queue subscribed to the topic "
+            "(wl.subscriptions())? On AWS an alarm is evaluated about once a minute"
+        ).format(state=state),
         rule=NOTIFICATION_DELIVERY,
         backoff=waiting.Backoff(first=0.5, factor=1.5, cap=3.0),
     )
@@ -205,10 +214,12 @@ def inbox(address: str | None = None, *, conn: Connection | None = None) -> list
     conn = conn or current()
     if not conn.endpoint_url:
         raise StepFailed(
-            "on AWS the notification is an email in your own mailbox: the kit cannot read it",
+            _("on AWS the notification is an email in your own mailbox: the kit cannot read it"),
             resource="email inbox",
-            fix="open the mail from AWS Notifications (confirm the subscription first); the check queue "
-            "(wl.queue_notifications) holds the same notification",
+            fix=_(
+                "open the mail from AWS Notifications (confirm the subscription first); the check queue "
+                "(wl.queue_notifications) holds the same notification"
+            ),
         )
     query = f"?{urllib.parse.urlencode({'address': address})}" if address else ""
     url = f"{conn.endpoint_url}{INBOX_PATH}{query}"
@@ -217,10 +228,12 @@ def inbox(address: str | None = None, *, conn: Connection | None = None) -> list
             return list(json.loads(resp.read())["messages"])
     except (urllib.error.URLError, ValueError, KeyError) as exc:
         raise LocalCloudError(
-            f"the local cloud's inbox ({INBOX_PATH}) could not be read: {exc}",
+            _("the local cloud's inbox ({path}) could not be read: {error}").format(path=INBOX_PATH, error=exc),
             resource="email inbox",
-            fix="is the local cloud running this kit's version? python kit.py status; restart it with "
-            "python kit.py down && python kit.py up",
+            fix=_(
+                "is the local cloud running this kit's version? python kit.py status; restart it with "
+                "python kit.py down && python kit.py up"
+            ),
         ) from exc
 
 
@@ -255,10 +268,10 @@ def alarm_email(
     conn = conn or current()
     subject_start = f'{state}: "{alarm}"'
     if not conn.endpoint_url:
-        note = (
-            f"On AWS the mail {subject_start} in {conn.region} ... goes to {address}: open it in your mailbox "
+        note = _(
+            "On AWS the mail {subject} in {region} ... goes to {address}: open it in your mailbox "
             "(the subscription's confirmation link must have been clicked first)."
-        )
+        ).format(subject=subject_start, region=conn.region, address=address)
         return AlarmEmail(address, subject_start, note, delivered=False)
     mail = wait_for_email(address, subject_start=subject_start, timeout=timeout, conn=conn)
     return AlarmEmail(mail["address"], mail["subject"], mail["body"], delivered=True)
@@ -279,7 +292,7 @@ def wait_for_email(
         observe,
         what=f"a mail to {address} with subject {subject_start!r}...",
         timeout=timeout,
-        fix="check the subscription (wl.subscriptions()) and the alarm's state (wl.alarm_states())",
+        fix=_("check the subscription (wl.subscriptions()) and the alarm's state (wl.alarm_states())"),
         rule=NOTIFICATION_DELIVERY,
         backoff=waiting.Backoff(first=0.5, factor=1.5, cap=3.0),
     )

@@ -17,6 +17,7 @@ from typing import Any
 from . import waiting
 from .api_request import TestResponse, send_test_request
 from .errors import InvalidInput
+from .i18n import _
 
 BURST_WAIT_S = 180.0  # IAM applies a change within seconds (its user guide: "eventual consistency")
 
@@ -36,13 +37,15 @@ class Burst:
     def story(self) -> str:
         counts = Counter(status for _, status, _ in self.sent)
         told = ", ".join(f"{n} x {s}" for s, n in sorted(counts.items()))
-        return f"{len(self.sent)} requests from {self.started_at:%H:%M:%S} UTC: {told} (awaited {self.status})"
+        return _("{sent} requests from {start} UTC: {told} (awaited {status})").format(
+            sent=len(self.sent), start=f"{self.started_at:%H:%M:%S}", told=told, status=self.status
+        )
 
 
 def send_until_answered(url: str, payload: Any, *, status: int, count: int = 3, timeout: float = BURST_WAIT_S) -> Burst:
     """Send ``payload`` to ``url`` until ``count`` requests were answered ``status``; return the whole burst."""
     if count < 1:
-        raise InvalidInput(f"count must be at least 1, not {count}", fix="for example count=3")
+        raise InvalidInput(_("count must be at least 1, not {count}").format(count=count), fix=_("for example count=3"))
     started = datetime.now(UTC)
     sent: list[tuple[datetime, int, str]] = []
 
@@ -61,8 +64,10 @@ def send_until_answered(url: str, payload: Any, *, status: int, count: int = 3, 
         observe,
         what=f"{count} requests answered {status}",
         timeout=timeout,
-        fix="check the role's policies (wl.role_policies()) and run wl.diagnose(); IAM changes usually apply "
-        "within seconds",
+        fix=_(
+            "check the role's policies (wl.role_policies()) and run wl.diagnose(); IAM changes usually apply "
+            "within seconds"
+        ),
         rule=waiting.IAM_POLICY,
         backoff=waiting.Backoff(first=0.3, factor=1.5, cap=2.0),
     )
