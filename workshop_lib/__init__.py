@@ -45,7 +45,6 @@ from .errors import (
 )
 from .i18n import language, set_language
 from .iam import attach_policy, delete_role, detach_policy, ensure_execution_role, render_policy, role_policies
-from .log_summary import readable_log_lines
 from .log_view import LogLines
 from .logs import recent_log_lines, request_log_lines
 from .metadata import (
@@ -160,7 +159,6 @@ __all__ = [
     "put_dashboard",
     "query_inferences",
     "queue_notifications",
-    "readable_log_lines",
     "recent_log_lines",
     "record",
     "render_dashboard",

@@ -383,28 +383,3 @@ def test_emf_metrics__one_row_per_metric_of_the_emf_lines_only():
             "value": 0,
         },
     ]
-
-
-def test_readable_log_lines__shows_json_lines_by_their_fields_and_keeps_the_others():
-    emf = {
-        "_aws": {
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": "InferencePipeline",
-                    "Dimensions": [["ModelName"]],
-                    "Metrics": [{"Name": "LatencyMs", "Unit": "Milliseconds"}, {"Name": "ErrorCount", "Unit": "Count"}],
-                }
-            ]
-        },
-        "ModelName": "ml-endpoint",
-        "LatencyMs": 45,
-        "ErrorCount": 0,
-    }
-    log = {"level": "INFO", "message": "inference, recorded", "status": "ok", "latencyMs": 45, "error": None}
-    lines = ["START RequestId: r Version: $LATEST", json.dumps(log), json.dumps(emf), "x" * 300]
-    assert wl.readable_log_lines(lines) == [
-        "START RequestId: r Version: $LATEST",
-        "INFO inference, recorded  (status=ok, latencyMs=45)",
-        "EMF metrics  InferencePipeline [ModelName=ml-endpoint]: LatencyMs=45 ms, ErrorCount=0",
-        "x" * 156 + " ...",
-    ]
