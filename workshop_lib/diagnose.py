@@ -20,8 +20,9 @@ from botocore.exceptions import ClientError
 from .config import LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE
 from .connect import Connection, current
 from .errors import InvalidInput, aws_code, aws_error
-from .log_view import COLUMNS as LOG_COLUMNS
+from .i18n import _
 from .log_view import LogLines, LogRow
+from .log_view import columns as log_columns
 from .logs import filter_events
 from .tables import Table
 
@@ -63,9 +64,13 @@ class Diagnosis:
     def summary(self) -> str:
         """One line: how many checks passed, and which failed."""
         if self.ok:
-            return f"{self.function}: all {len(self.checks)} checks pass"
-        failed = ", ".join(c.name for c in self.problems)
-        return f"{self.function}: {len(self.problems)} of {len(self.checks)} checks fail ({failed})"
+            return _("{function}: all {count} checks pass").format(function=self.function, count=len(self.checks))
+        return _("{function}: {failed} of {count} checks fail ({names})").format(
+            function=self.function,
+            failed=len(self.problems),
+            count=len(self.checks),
+            names=", ".join(c.name for c in self.problems),
+        )
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -75,24 +80,35 @@ class Diagnosis:
     def checks_table(self) -> Table:
         rows = [(MARKS[c.ok], c.name, c.detail, c.fix) for c in self.checks]
         tones = ["ok" if c.ok else "bad" for c in self.checks]
-        return Table.of(("", "check", "what was found", "fix"), rows, title=f"diagnose(): {self.summary}", tones=tones)
+        return Table.of(
+            ("", _("check"), _("what was found"), _("fix")),
+            rows,
+            title=_("diagnose(): {summary}").format(summary=self.summary),
+            tones=tones,
+        )
 
     def errors_table(self) -> Table | None:
         """The error lines that count, each once; None when there are none."""
         rows = [r.cells() for r in _distinct(self.log_errors.rows())]
         if not rows:
             return None
-        since = f" since {clock_of(self.errors_since)}" if self.errors_since else ""
-        title = f"error lines in the function's logs{since}: {len(rows)}"
-        return Table.of(LOG_COLUMNS, rows, title=title, tones=["bad"] * len(rows), marked=1)
+        if self.errors_since:
+            title = _("error lines in the function's logs since {moment}: {count}").format(
+                moment=clock_of(self.errors_since), count=len(rows)
+            )
+        else:
+            title = _("error lines in the function's logs: {count}").format(count=len(rows))
+        return Table.of(log_columns(), rows, title=title, tones=["bad"] * len(rows), marked=1)
 
     def old_errors_table(self) -> Table | None:
         """The error lines logged before ``errors_since``, each once (reported, not counted); None when none."""
         rows = [r.cells() for r in _distinct(self.old_errors.rows())]
         if not rows:
             return None
-        title = f"older error lines (before {clock_of(self.errors_since)}), not counted: {len(rows)}"
-        return Table.of(LOG_COLUMNS, rows, title=title, tones=["old"] * len(rows))
+        title = _("older error lines (before {moment}), not counted: {count}").format(
+            moment=clock_of(self.errors_since), count=len(rows)
+        )
+        return Table.of(log_columns(), rows, title=title, tones=["old"] * len(rows))
 
     def __str__(self) -> str:
         tables = [self.checks_table(), self.errors_table(), self.old_errors_table()]
@@ -142,10 +158,14 @@ def diagnose(
     then the error lines, each once.
     """
     if since_minutes <= 0:
-        raise InvalidInput(f"since_minutes must be positive, not {since_minutes}", fix="for example since_minutes=15")
+        raise InvalidInput(
+            _("since_minutes must be positive, not {since_minutes}").format(since_minutes=since_minutes),
+            fix=_("for example since_minutes=15"),
+        )
     if errors_since is not None and errors_since.tzinfo is None:
         raise InvalidInput(
-            f"errors_since has no time zone: {errors_since}", fix="use datetime.now(timezone.utc) or another aware time"
+            _("errors_since has no time zone: {errors_since}").format(errors_since=errors_since),
+            fix=_("use datetime.now(timezone.utc) or another aware time"),
         )
     conn = conn or current()
     function = function or conn.names.function
@@ -153,11 +173,13 @@ def diagnose(
     try:
         cfg = conn.client("lambda").get_function_configuration(FunctionName=function)
     except ClientError as exc:
-        result.checks.append(
-            Check("function", False, f"{function} does not exist ({aws_code(exc)})", "deploy it: deploy_lambda()")
-        )
+        found = _("{function} does not exist ({code})").format(function=function, code=aws_code(exc))
+        result.checks.append(Check(_("function"), False, found, _("deploy it: deploy_lambda()")))
         return result
-    result.checks.append(Check("function", True, f"{function}: {cfg.get('Runtime')}, state {cfg.get('State')}"))
+    found = _("{function}: {runtime}, state {state}").format(
+        function=function, runtime=cfg.get("Runtime"), state=cfg.get("State")
+    )
+    result.checks.append(Check(_("function"), True, found))
     variables = cfg.get("Environment", {}).get("Variables", {})
     table, endpoint = variables.get(LAMBDA_ENV_TABLE), variables.get(LAMBDA_ENV_ENDPOINT)
     result.checks.append(_check_variables(variables))
@@ -182,25 +204,31 @@ def _check_variables(variables: dict[str, str]) -> Check:
     missing = [v for v in (LAMBDA_ENV_ENDPOINT, LAMBDA_ENV_TABLE) if not variables.get(v)]
     if missing:
         return Check(
-            "environment variables",
+            _("environment variables"),
             False,
-            f"missing: {', '.join(missing)}",
+            _("missing: {names}").format(names=", ".join(missing)),
             f"set_env_vars({', '.join(f'{m}=...' for m in missing)})",
         )
     found = f"{LAMBDA_ENV_ENDPOINT}={variables[LAMBDA_ENV_ENDPOINT]}, {LAMBDA_ENV_TABLE}={variables[LAMBDA_ENV_TABLE]}"
-    return Check("environment variables", True, found)
+    return Check(_("environment variables"), True, found)
 
 
 def _check_log_errors(result: Diagnosis, since_minutes: float) -> Check:
-    window = f"since {clock_of(result.errors_since)}" if result.errors_since else f"in the last {since_minutes:g} min"
-    old = f"; {len(result.old_errors)} older line(s), logged before it, shown below as old" if result.old_errors else ""
+    if result.errors_since:
+        window = _("since {moment}").format(moment=clock_of(result.errors_since))
+    else:
+        window = _("in the last {minutes:g} min").format(minutes=since_minutes)
+    old = ""
+    if result.old_errors:
+        old = _("; {count} older line(s), logged before it, shown below as old").format(count=len(result.old_errors))
+    name = _("recent log errors")
     if not result.log_errors:
-        return Check("recent log errors", True, f"no error line {window}{old}")
+        return Check(name, True, _("no error line {window}{old}").format(window=window, old=old))
     return Check(
-        "recent log errors",
+        name,
         False,
-        f"{len(result.log_errors)} error line(s) {window}{old}",
-        "read them below (or recent_log_lines()) and fix what they name",
+        _("{count} error line(s) {window}{old}").format(count=len(result.log_errors), window=window, old=old),
+        _("read them below (or recent_log_lines()) and fix what they name"),
     )
 
 
@@ -213,34 +241,39 @@ def _check_status(
     except ClientError as exc:
         if aws_code(exc) != missing_code:
             raise aws_error(exc, f"{check} {value}") from exc
-        return Check(check, False, f"{variable}={value}, but no such {check} exists", fix)
+        return Check(
+            check,
+            False,
+            _("{variable}={value}, but no such {check} exists").format(variable=variable, value=value, check=check),
+            fix,
+        )
     ok = status == ready
-    return Check(check, ok, f"{value}: {status}", "" if ok else f"wait until it is {ready}")
+    return Check(check, ok, f"{value}: {status}", "" if ok else _("wait until it is {ready}").format(ready=ready))
 
 
 def _check_table(conn: Connection, table: str) -> Check:
     ddb = conn.client("dynamodb")
     return _check_status(
-        "table",
+        _("table"),
         LAMBDA_ENV_TABLE,
         table,
         lambda: ddb.describe_table(TableName=table)["Table"]["TableStatus"],
         "ResourceNotFoundException",
         "ACTIVE",
-        f"set_env_vars({LAMBDA_ENV_TABLE}={conn.names.table!r}) or create_metadata_table()",
+        _("{call} or create_metadata_table()").format(call=f"set_env_vars({LAMBDA_ENV_TABLE}={conn.names.table!r})"),
     )
 
 
 def _check_endpoint(conn: Connection, endpoint: str) -> Check:
     sm = conn.client("sagemaker")
     return _check_status(
-        "endpoint",
+        _("endpoint"),
         LAMBDA_ENV_ENDPOINT,
         endpoint,
         lambda: sm.describe_endpoint(EndpointName=endpoint)["EndpointStatus"],
         "ValidationException",
         "InService",
-        f"set_env_vars({LAMBDA_ENV_ENDPOINT}={conn.names.endpoint!r}) or deploy the endpoint",
+        _("{call} or deploy the endpoint").format(call=f"set_env_vars({LAMBDA_ENV_ENDPOINT}={conn.names.endpoint!r})"),
     )
 
 
@@ -250,9 +283,10 @@ def _check_permission(conn: Connection, role_arn: str, action: str, resource: st
     )
     decision = resp["EvaluationResults"][0]["EvalDecision"]
     ok = decision == "allowed"
-    return Check(
-        f"permission {action}", ok, f"{decision} on {resource} for {role_arn.rsplit('/', 1)[-1]}", "" if ok else fix
+    found = _("{decision} on {resource} for {role}").format(
+        decision=decision, resource=resource, role=role_arn.rsplit("/", 1)[-1]
     )
+    return Check(_("permission {action}").format(action=action), ok, found, "" if ok else fix)
 
 
 def _split(errors: LogLines, since: datetime | None) -> tuple[LogLines, LogLines]:
@@ -260,7 +294,7 @@ def _split(errors: LogLines, since: datetime | None) -> tuple[LogLines, LogLines
     cut = since.timestamp() * 1000 if since else None
     new = [(line, at) for line, at in zip(errors, errors.times, strict=True) if cut is None or (at or 0) >= cut]
     old = [(line, at) for line, at in zip(errors, errors.times, strict=True) if cut is not None and (at or 0) < cut]
-    return LogLines([x for x, _ in new], [t for _, t in new]), LogLines([x for x, _ in old], [t for _, t in old])
+    return LogLines([x for x, _t in new], [t for _x, t in new]), LogLines([x for x, _t in old], [t for _x, t in old])
 
 
 def _log_errors(conn: Connection, function: str, since_minutes: float) -> LogLines:

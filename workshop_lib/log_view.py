@@ -19,19 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .i18n import _
 from .tables import Table
 
-COLUMNS = ("time (UTC)", "level", "requestId", "message", "details")
+COLUMNS = ("time (UTC)", "level", "requestId", "message", "details")  # in English; columns(): in the language in use
 _PLATFORM = re.compile(r"^(START|END|REPORT) RequestId: (\S+)\s*(.*)$", re.S)
 _RUNTIME = re.compile(r"^\[(\w+)\]\t(\S+)\t(\S+)\t(.*)$", re.S)
 _DETAIL_FIELDS = ("statusCode", "latencyMs", "recorded", "errorCode", "error", "recordError", "table")
-_REPORT_FIELDS = {
-    "Duration": "duration",
-    "Billed Duration": "billed",
-    "Memory Size": "memory",
-    "Max Memory Used": "max used",
-    "Init Duration": "init",
-}
 
 
 @dataclass(frozen=True)
@@ -46,6 +40,11 @@ class LogRow:
 
     def cells(self) -> tuple[str, ...]:
         return (self.time, self.level, self.request_id, self.message, self.details)
+
+
+def columns() -> tuple[str, ...]:
+    """The log table's column headings in the language in use."""
+    return (_("time (UTC)"), _("level"), "requestId", _("message"), _("details"))
 
 
 def clock(timestamp_ms: int | None) -> str:
@@ -83,7 +82,7 @@ def read_line(line: str, timestamp_ms: int | None = None) -> LogRow:
 def _json_row(obj: dict[str, Any], at: str) -> LogRow:
     details = [f"{k}={obj[k]}" for k in _DETAIL_FIELDS if obj.get(k) not in (None, "")]
     if "item" in obj:
-        details.append("item: kept in this line for replay_unrecorded()")
+        details.append(_("item: kept in this line for replay_unrecorded()"))
     return LogRow(
         at, str(obj.get("level", "")), str(obj.get("requestId", "")), str(obj.get("message", "")), "\n".join(details)
     )
@@ -92,12 +91,24 @@ def _json_row(obj: dict[str, Any], at: str) -> LogRow:
 def _metrics_row(obj: dict[str, Any], at: str) -> LogRow:
     names = [m["Name"] for d in obj["_aws"].get("CloudWatchMetrics", []) for m in d.get("Metrics", [])]
     counts = [f"{n}={obj[n]}" for n in names if n in obj and (n == "LatencyMs" or obj[n])]
-    return LogRow(at, "METRICS", str(obj.get("requestId", "")), "EMF metrics line", ", ".join(counts))
+    return LogRow(at, "METRICS", str(obj.get("requestId", "")), _("EMF metrics line"), ", ".join(counts))
 
 
 def _report_details(rest: str) -> str:
     parts = [p.split(": ", 1) for p in rest.split("\t") if ": " in p]
-    return ", ".join(f"{_REPORT_FIELDS.get(k, k)} {v}" for k, v in parts)
+    return ", ".join(f"{_report_field(k)} {v}" for k, v in parts)
+
+
+def _report_field(name: str) -> str:
+    """A REPORT line's field by its short name, in the language in use (an unknown field as Lambda names it)."""
+    short = {
+        "Duration": _("duration"),
+        "Billed Duration": _("billed"),
+        "Memory Size": _("memory"),
+        "Max Memory Used": _("max used"),
+        "Init Duration": _("init"),
+    }
+    return short.get(name, name)
 
 
 class LogLines(list[str]):
@@ -113,10 +124,13 @@ class LogLines(list[str]):
     def table(self, title: str = "") -> Table:
         rows = self.rows()
         tones = ["bad" if r.level in ("ERROR", "CRITICAL") else "" for r in rows]
-        return Table.of(COLUMNS, [r.cells() for r in rows], title=title, tones=tones, marked=1)
+        return Table.of(columns(), [r.cells() for r in rows], title=title, tones=tones, marked=1)
 
     def _repr_html_(self) -> str:
-        return self.table(f"{len(self)} log line(s)")._repr_html_()
+        return self.table(self._title())._repr_html_()
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self.table(f"{len(self)} log line(s)")))
+        printer.text(str(self.table(self._title())))
+
+    def _title(self) -> str:
+        return _("{count} log line(s)").format(count=len(self))

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from . import waiting
 from .connect import Connection, current
 from .errors import InvalidInput, ResourceNotFound, aws_code, aws_error
+from .i18n import _
 from .log_view import LogLines, json_object
 
 _MAX_EVENTS = 100_000  # never page through more than this in one call
@@ -48,10 +49,12 @@ def filter_events(conn: Connection, group: str, **params: Any) -> list[dict[str,
 
     return waiting.call_with_retry(
         read,
-        what=f"a FilterLogEvents read of {group} that the rate limit lets through",
+        what=_("a FilterLogEvents read of {group} that the rate limit lets through").format(group=group),
         timeout=THROTTLE_WAIT_S,
-        fix="the account's 5 FilterLogEvents per second are in use (a class reading logs at once): "
-        "run the step again in a minute",
+        fix=_(
+            "the account's 5 FilterLogEvents per second are in use (a class reading logs at once): "
+            "run the step again in a minute"
+        ),
         rule=waiting.LOG_THROTTLE,
         backoff=LOG_BACKOFF,
     )
@@ -63,10 +66,12 @@ def _events(conn: Connection, group: str, **params: Any) -> list[dict[str, Any]]
     except ClientError as exc:
         if aws_code(exc) == "ResourceNotFoundException":
             raise ResourceNotFound(
-                f"log group {group} does not exist (yet)",
+                _("log group {group} does not exist (yet)").format(group=group),
                 resource=group,
-                fix="invoke the function once: Lambda creates its log group on the first invocation "
-                "(on AWS only when the execution role may write logs: the 'logs' policy template)",
+                fix=_(
+                    "invoke the function once: Lambda creates its log group on the first invocation "
+                    "(on AWS only when the execution role may write logs: the 'logs' policy template)"
+                ),
             ) from exc
         raise aws_error(exc, f"log group {group}") from exc
     # One order across streams, and within a stream the order the events were written in.
@@ -90,9 +95,14 @@ def recent_log_lines(
     ``function`` defaults to the workshop's function (``conn.names.function``).
     """
     if since_minutes <= 0:
-        raise InvalidInput(f"since_minutes must be positive, not {since_minutes}", fix="for example since_minutes=15")
+        raise InvalidInput(
+            _("since_minutes must be positive, not {since_minutes}").format(since_minutes=since_minutes),
+            fix=_("for example since_minutes=15"),
+        )
     if limit < 1:
-        raise InvalidInput(f"limit must be at least 1, not {limit}", fix="for example limit=200")
+        raise InvalidInput(
+            _("limit must be at least 1, not {limit}").format(limit=limit), fix=_("for example limit=200")
+        )
     conn = conn or current()
     start = int((time.time() - since_minutes * 60) * 1000)
     events = _events(conn, _group(conn, function), startTime=start)
@@ -118,7 +128,7 @@ def request_log_lines(
     """
     request_id = (request_id or "").strip()
     if not request_id:
-        raise InvalidInput("request_id is empty", fix="pass the RequestId of an Invoke response")
+        raise InvalidInput(_("request_id is empty"), fix=_("pass the RequestId of an Invoke response"))
     conn = conn or current()
     group = _group(conn, function)
 
@@ -126,20 +136,29 @@ def request_log_lines(
         try:
             lines, complete = _invocation_lines(conn, group, request_id)
         except ResourceNotFound:
-            return waiting.NotYet(f"log group {group} does not exist yet")
+            return waiting.NotYet(_("log group {group} does not exist yet").format(group=group))
         if not complete:
-            return waiting.NotYet(f"{len(lines)} lines so far, no REPORT line yet")
+            return waiting.NotYet(_("{count} lines so far, no REPORT line yet").format(count=len(lines)))
         if expect is not None and not any(expect in line for line in lines):
-            return waiting.NotYet(f"{len(lines)} lines so far, none with {expect!r} yet")
+            return waiting.NotYet(
+                _("{count} lines so far, none with {expect!r} yet").format(count=len(lines), expect=expect)
+            )
         return lines
 
-    awaited = f"the log lines of request {request_id}" + (f" (one with {expect!r})" if expect else "")
+    if expect:
+        awaited = _("the log lines of request {request_id} (one with {expect!r})").format(
+            request_id=request_id, expect=expect
+        )
+    else:
+        awaited = _("the log lines of request {request_id}").format(request_id=request_id)
     return waiting.poll(
         observe,
         what=awaited,
         timeout=wait_seconds,
-        fix=f"read the log group {group} in the CloudWatch console; if the request never reached the function, "
-        "check the API and the function with wl.diagnose()",
+        fix=_(
+            "read the log group {group} in the CloudWatch console; if the request never reached the function, "
+            "check the API and the function with wl.diagnose()"
+        ).format(group=group),
         rule=waiting.LOG_DELIVERY,
         backoff=LOG_BACKOFF,
     )
@@ -154,7 +173,7 @@ def request_log_record(
     """
     request_id = (request_id or "").strip()
     if not request_id:
-        raise InvalidInput("request_id is empty", fix="pass the requestId of the API's answer")
+        raise InvalidInput(_("request_id is empty"), fix=_("pass the requestId of the API's answer"))
     conn = conn or current()
     group = _group(conn, function)
 
@@ -162,19 +181,21 @@ def request_log_record(
         try:
             events = _events(conn, group, filterPattern=f'"{request_id}"')
         except ResourceNotFound:
-            return waiting.NotYet(f"log group {group} does not exist yet")
+            return waiting.NotYet(_("log group {group} does not exist yet").format(group=group))
         for event in events:
             line = json_object(event["message"])
             if line is not None and line.get("requestId") == request_id and "recorded" in line:
                 return line
-        return waiting.NotYet(f"{len(events)} lines mention it, none is its JSON line yet")
+        return waiting.NotYet(_("{count} lines mention it, none is its JSON line yet").format(count=len(events)))
 
     return waiting.poll(
         observe,
-        what=f"the JSON log line of request {request_id}",
+        what=_("the JSON log line of request {request_id}").format(request_id=request_id),
         timeout=wait_seconds,
-        fix=f"read the log group {group} in the CloudWatch console; the function may not be the inference "
-        "Lambda of section 8.2 (deploy lambda_function.py)",
+        fix=_(
+            "read the log group {group} in the CloudWatch console; the function may not be the inference "
+            "Lambda of section 8.2 (deploy lambda_function.py)"
+        ).format(group=group),
         rule=waiting.LOG_DELIVERY,
         backoff=LOG_BACKOFF,
     )

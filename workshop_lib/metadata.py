@@ -122,7 +122,7 @@ def _wait_active(conn: Connection) -> None:
             table = ddb.describe_table(TableName=name)["Table"]
         except ClientError as exc:
             if aws_code(exc) == "ResourceNotFoundException":  # just created: not visible yet
-                return waiting.NotYet("not visible yet")
+                return waiting.NotYet(_("not visible yet"))
             raise aws_error(exc, f"table {name}") from exc
         statuses = [f"table {table['TableStatus']}"] + [
             f"index {i['IndexName']} {i.get('IndexStatus', 'ACTIVE')}" for i in table.get("GlobalSecondaryIndexes", [])
@@ -133,7 +133,7 @@ def _wait_active(conn: Connection) -> None:
 
     waiting.poll(
         observe,
-        what=f"table {name} and its index to be ACTIVE",
+        what=_("table {name} and its index to be ACTIVE").format(name=name),
         timeout=TABLE_WAIT_S,
         fix=_("look at the table in the DynamoDB console; run the step again"),
         rule=waiting.TABLE_STATUS,
@@ -155,7 +155,7 @@ def wait_table_gone(conn: Connection, name: str) -> None:
 
     waiting.poll(
         observe,
-        what=f"table {name} to be deleted",
+        what=_("table {name} to be deleted").format(name=name),
         timeout=TABLE_WAIT_S,
         fix=_("look at the table in the DynamoDB console; run the clean-up again"),
         rule=waiting.TABLE_STATUS,
@@ -187,7 +187,7 @@ def inference_record(request_id: str, *, table: str | None = None, conn: Connect
         raise InvalidInput(
             _("request_id={request_id!r} is empty").format(request_id=request_id),
             resource="request_id",
-            fix="pass a requestId",
+            fix=_("pass a requestId"),
         )
     try:
         item = (
@@ -233,7 +233,7 @@ def _bound(value: TimeBound, name: str, now: datetime) -> str | None:
             raise InvalidInput(
                 _("{name}={value!r} is not an ISO-8601 time").format(name=name, value=value),
                 resource=name,
-                fix="use e.g. '2025-10-01T10:00:00Z', a datetime, or a timedelta",
+                fix=_("use e.g. '2025-10-01T10:00:00Z', a datetime, or a timedelta"),
             ) from exc
         return iso_timestamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     raise InvalidInput(
@@ -276,12 +276,18 @@ def query_inferences(
         frame = to_frame(_read(conn, operation, kwargs, limit), limit)
         missing = wanted - set(frame["requestId"])
         if missing:
-            return waiting.NotYet(f"{len(missing)} of {len(wanted)} requests not in the result yet")
+            return waiting.NotYet(
+                _("{missing} of {wanted} requests not in the result yet").format(
+                    missing=len(missing), wanted=len(wanted)
+                )
+            )
         return frame
 
     return waiting.poll(
         observe,
-        what=f"{len(wanted)} requests in the inference history of table {conn.names.table}",
+        what=_("{count} requests in the inference history of table {table}").format(
+            count=len(wanted), table=conn.names.table
+        ),
         timeout=INDEX_WAIT_S,
         fix=_(
             "check that those requests were recorded (wl.inference_record(request_id)), and the model "

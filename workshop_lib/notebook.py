@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput, StepFailed
+from .i18n import _
 
 RECORD_MIMETYPE = "application/vnd.workshop.record+json"
 
@@ -21,7 +22,7 @@ RECORD_MIMETYPE = "application/vnd.workshop.record+json"
 def check(condition: object, success: str, failure: str | None = None, *, fix: str | None = None) -> None:
     """Print ``success`` with a check mark when ``condition`` is true, else raise StepFailed."""
     if not condition:
-        raise StepFailed(f"CHECK FAILED: {failure or success}", fix=fix)
+        raise StepFailed(_("CHECK FAILED: {message}").format(message=failure or success), fix=fix)
     print(f"\N{HEAVY CHECK MARK} {success}")  # noqa: T201 - the visible evidence in the notebook
 
 
@@ -34,14 +35,16 @@ def record(name: str, value: Any) -> None:
 
     if not isinstance(name, str) or not name:
         raise InvalidInput(
-            f"a record's name must be a non-empty string, not {name!r}", fix='e.g. record("request_id", rid)'
+            _("a record's name must be a non-empty string, not {name!r}").format(name=name),
+            fix=_('e.g. record("request_id", rid)'),
         )
     payload = {name: value}
     try:
         json.dumps(payload)  # fail here, in the cell, if the value cannot be recorded
     except (TypeError, ValueError) as exc:
         raise InvalidInput(
-            f"{name} cannot be recorded: {exc}", fix="record a JSON value (str, number, bool, None, list, dict)"
+            _("{name} cannot be recorded: {exc}").format(name=name, exc=exc),
+            fix=_("record a JSON value (str, number, bool, None, list, dict)"),
         ) from exc
     display({RECORD_MIMETYPE: payload, "text/plain": ""}, raw=True)
 

@@ -26,6 +26,7 @@ from . import waiting
 from .api_request import TestResponse, send_test_request
 from .connect import Connection, current
 from .errors import DeploymentError
+from .i18n import _
 from .logs import request_log_record
 from .metadata import inference_record
 from .tables import Table
@@ -41,6 +42,13 @@ class Attempt:
     request_id: str
     status: int
     outcome: str  # "recorded", or "refused: <the log line's recordError>"
+
+    def outcome_text(self) -> str:
+        """The outcome in the language in use."""
+        if self.outcome == "recorded":
+            return _("recorded")
+        reason = self.outcome.removeprefix("refused:").strip()
+        return _("refused: {reason}").format(reason=reason)
 
 
 @dataclass(frozen=True)
@@ -58,15 +66,21 @@ class Observed:
 
     def story(self) -> str:
         """What happened, one line per request and a summary, for a notebook to print."""
-        lines = [f"request {i}: {a.request_id} -> {a.outcome}" for i, a in enumerate(self.attempts, 1)]
+        lines = [
+            _("request {number}: {request_id} -> {outcome}").format(
+                number=i, request_id=a.request_id, outcome=a.outcome_text()
+            )
+            for i, a in enumerate(self.attempts, 1)
+        ]
         return "\n".join([*lines, self.summary()])
 
     def table(self) -> Table:
         """Each request sent (its requestId, the API's status, what happened to its record), and the summary."""
-        rows = [(i, a.request_id, a.status, a.outcome) for i, a in enumerate(self.attempts, 1)]
+        rows = [(i, a.request_id, a.status, a.outcome_text()) for i, a in enumerate(self.attempts, 1)]
         last = len(rows) - 1
         tones = ["ok" if i == last else "old" for i in range(len(rows))]
-        return Table.of(("request", "requestId", "API status", "its record"), rows, tones=tones, notes=[self.summary()])
+        columns = (_("request"), "requestId", _("API status"), _("its record"))
+        return Table.of(columns, rows, tones=tones, notes=[self.summary()])
 
     def __str__(self) -> str:
         return str(self.table())
@@ -81,20 +95,20 @@ class Observed:
         """One sentence: how many requests it took, and why."""
         before = len(self.attempts) - 1
         if self.awaited == "recorded":
-            summary = (
-                "the first request was recorded: the policy was in effect already"
-                if not before
-                else f"{before} request(s) refused while IAM was applying the policy, then recorded "
-                f"{self.seconds:.0f} s after the first"
+            if not before:
+                return _("the first request was recorded: the policy was in effect already")
+            text = _(
+                "{before} request(s) refused while IAM was applying the policy, then recorded {seconds:.0f} s after "
+                "the first"
             )
         else:
-            summary = (
-                "the first request's write was refused: the removal was in effect already"
-                if not before
-                else f"{before} request(s) still recorded while IAM was applying the removal, then refused "
-                f"{self.seconds:.0f} s after the first"
+            if not before:
+                return _("the first request's write was refused: the removal was in effect already")
+            text = _(
+                "{before} request(s) still recorded while IAM was applying the removal, then refused {seconds:.0f} s "
+                "after the first"
             )
-        return summary
+        return text.format(before=before, seconds=self.seconds)
 
 
 def _outcome(response: TestResponse, conn: Connection) -> Attempt:
@@ -102,9 +116,9 @@ def _outcome(response: TestResponse, conn: Connection) -> Attempt:
     request_id = str(body.get("requestId") or "")
     if response.status != 200 or not request_id:
         raise DeploymentError(
-            f"the API answered {response.status}: {response.body}",
+            _("the API answered {status}: {body}").format(status=response.status, body=response.body),
             resource="the inference API",
-            fix="run wl.diagnose() and repair what it names, then run the step again",
+            fix=_("run wl.diagnose() and repair what it names, then run the step again"),
         )
     if inference_record(request_id, conn=conn):
         return Attempt(request_id, response.status, "recorded")
@@ -130,20 +144,32 @@ def _send_until(url: str, payload: Any, *, want: str, timeout: float, conn: Conn
             return Observed(response, tuple(attempts), want, waiting.clock.monotonic() - start)
         if attempt.outcome != "recorded" and not _denied(attempt):
             raise DeploymentError(
-                f"the record of request {attempt.request_id} was not written: {attempt.outcome}",
+                _("the record of request {request_id} was not written: {outcome}").format(
+                    request_id=attempt.request_id, outcome=attempt.outcome_text()
+                ),
                 resource="the inference Lambda's write to DynamoDB",
-                fix="run wl.diagnose() and repair what it names, then run the step again",
+                fix=_("run wl.diagnose() and repair what it names, then run the step again"),
             )
-        pending = "the policy is not in effect yet" if want == "recorded" else "the removal is not in effect yet"
-        return waiting.NotYet(f"request {attempt.request_id} {attempt.outcome} ({pending})")
+        pending = (
+            _("request {request_id} {outcome} (the policy is not in effect yet)")
+            if want == "recorded"
+            else _("request {request_id} {outcome} (the removal is not in effect yet)")
+        )
+        return waiting.NotYet(pending.format(request_id=attempt.request_id, outcome=attempt.outcome_text()))
 
-    change, sign = ("policy", "record is written") if want == "recorded" else ("policy's removal", "write is refused")
+    awaited = (
+        _("the policy to take effect (a request whose record is written)")
+        if want == "recorded"
+        else _("the policy's removal to take effect (a request whose write is refused)")
+    )
     return waiting.poll(
         observe,
-        what=f"the {change} to take effect (a request whose {sign})",
+        what=awaited,
         timeout=timeout,
-        fix="check the role's policies (wl.role_policies()) and run wl.diagnose(); IAM changes usually apply "
-        "within seconds",
+        fix=_(
+            "check the role's policies (wl.role_policies()) and run wl.diagnose(); IAM changes usually apply "
+            "within seconds"
+        ),
         rule=f"{waiting.IAM_POLICY}+{waiting.LOG_DELIVERY}",
         backoff=POLICY_BACKOFF,
     )

@@ -94,23 +94,7 @@ def replay_unrecorded(
         raise InvalidInput(
             _("expect takes a list of requestIds, not one string"), resource="expect", fix="[request_id]"
         )
-    wanted = set(expect)
-
-    def observe() -> tuple[dict[str, tuple[str, dict[str, Any]]], int] | waiting.NotYet:
-        found, invalid = _marked_records(conn, log_group, since_minutes)
-        missing = wanted - set(found)
-        return waiting.NotYet(f"{len(missing)} of {len(wanted)} not in the logs yet") if missing else (found, invalid)
-
-    records, invalid = waiting.poll(
-        observe,
-        what=f"the replay lines of {len(wanted)} requests in {log_group}",
-        timeout=LOG_WAIT_S,
-        fix=_("check the requestIds, and the log group {log_group} in the CloudWatch console").format(
-            log_group=log_group
-        ),
-        rule=waiting.LOG_DELIVERY,
-        backoff=LOG_BACKOFF,
-    )
+    records, invalid = _awaited_records(conn, log_group, since_minutes, set(expect))
     written: list[str] = []
     present = 0
     stamp = iso_timestamp(datetime.now(UTC))
@@ -127,6 +111,32 @@ def replay_unrecorded(
         already_present=present,
         invalid=invalid,
         written_ids=tuple(written),
+    )
+
+
+def _awaited_records(
+    conn: Connection, log_group: str, since_minutes: float, wanted: set[str]
+) -> tuple[dict[str, tuple[str, dict[str, Any]]], int]:
+    """_marked_records, read again (waiting.poll) until every requestId of ``wanted`` is among them."""
+
+    def observe() -> tuple[dict[str, tuple[str, dict[str, Any]]], int] | waiting.NotYet:
+        found, invalid = _marked_records(conn, log_group, since_minutes)
+        missing = wanted - set(found)
+        if missing:
+            return waiting.NotYet(
+                _("{missing} of {wanted} not in the logs yet").format(missing=len(missing), wanted=len(wanted))
+            )
+        return found, invalid
+
+    return waiting.poll(
+        observe,
+        what=_("the replay lines of {count} requests in {log_group}").format(count=len(wanted), log_group=log_group),
+        timeout=LOG_WAIT_S,
+        fix=_("check the requestIds, and the log group {log_group} in the CloudWatch console").format(
+            log_group=log_group
+        ),
+        rule=waiting.LOG_DELIVERY,
+        backoff=LOG_BACKOFF,
     )
 
 

@@ -16,15 +16,20 @@ from typing import Any
 from .api import invoke_url
 from .connect import Connection, current
 from .errors import InvalidInput
+from .i18n import _
 from .tables import Table
 
 _LOCAL = re.compile(r"^https?://[^/]+/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)$")
 _AWS = re.compile(r"^https://(?P<api>[^./]+)\.execute-api\.(?P<region>[^.]+)\.amazonaws\.com/(?P<stage>[^/]+)(?P<path>/.*)$")
-WHY = (
-    "the local cloud is one process on one port of 127.0.0.1, with no DNS name per API, so it answers the "
-    "path form that local AWS emulators (moto, LocalStack) use; on AWS each API has its own execute-api host "
-    "name. The request, the Lambda's event and the answer are the same on both."
-)
+
+
+def why() -> str:
+    """Why the two forms differ, in the language in use."""
+    return _(
+        "the local cloud is one process on one port of 127.0.0.1, with no DNS name per API, so it answers the "
+        "path form that local AWS emulators (moto, LocalStack) use; on AWS each API has its own execute-api host "
+        "name. The request, the Lambda's event and the answer are the same on both."
+    )
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,12 @@ class InvokeUrls:
     local: str | None  # the local cloud's path form; None on the aws target
 
     def table(self) -> Table:
-        rows = [("AWS (execute-api)", self.aws, "" if self.local else "this target: use it")]
+        use_it = _("this target: use it")
+        rows = [("AWS (execute-api)", self.aws, "" if self.local else use_it)]
         if self.local:
-            rows.insert(0, ("this local cloud (path form)", self.local, "this target: use it"))
-        notes = (f"Why they differ: {WHY}",) if self.local else ()
-        return Table.of(("where", "invoke URL", ""), rows, notes=notes)
+            rows.insert(0, (_("this local cloud (path form)"), self.local, use_it))
+        notes = (_("Why they differ: {why}").format(why=why()),) if self.local else ()
+        return Table.of((_("where"), _("invoke URL"), ""), rows, notes=notes)
 
     def __str__(self) -> str:
         return str(self.table())
@@ -62,7 +68,7 @@ def invoke_urls(url: str | None = None, *, conn: Connection | None = None) -> In
     if _AWS.match(url):
         return InvokeUrls(url, url, None)
     raise InvalidInput(
-        f"{url!r} is neither an execute-api URL nor the local cloud's /restapis/ form",
+        _("{url!r} is neither an execute-api URL nor the local cloud's /restapis/ form").format(url=url),
         resource="invoke URL",
-        fix="pass the URL invoke_url() returns",
+        fix=_("pass the URL invoke_url() returns"),
     )
