@@ -16,7 +16,6 @@ side by side. Everything listens on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import hashlib
 import http.client
@@ -91,6 +90,10 @@ class OracleEnvironment:
 
 def oracle_environment(cache_dir: Path) -> OracleEnvironment | str:
     """The cached oracle environment (built on first use, under a lock), or why it cannot be had."""
+    if os.name != "posix":
+        return "the container's serving stack (gunicorn) runs on Linux and macOS only, as the container itself does"
+    import fcntl  # POSIX only: the check above keeps Windows out
+
     python39 = find_python39()
     if python39 is None:
         return f"no Python 3.9 found (python3.9 on PATH, ~/.pyenv/versions/3.9*, or ${ORACLE_PYTHON_ENV})"
