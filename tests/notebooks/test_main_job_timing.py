@@ -23,10 +23,7 @@ import pytest
 
 from workshop_lib.config import ENV_CALL_LOG, ENV_STATE_DIR, ENV_WAIT_LOG, KIT_ROOT, POLICIES_DIR
 
-try:  # the local cloud's policy engine (its home since the local cloud became one package per service)
-    from workshop_lib.local.core.policy import Decision, evaluate
-except ImportError:  # before that, in the IAM guard's module
-    from workshop_lib.local.iam_enforcement import Decision, evaluate
+from workshop_lib.local.core.policy import Decision, evaluate
 
 TIME_SCALE = "0.2"
 TIMING = {"WORKSHOP_LOCAL_TIMING": "aws", "WORKSHOP_LOCAL_TIME_SCALE": TIME_SCALE, "WORKSHOP_LOCAL_SEED": "12"}
