@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from workshop_lib.config import ENV_CALL_LOG, ENV_STATE_DIR, ENV_WAIT_LOG, KIT_ROOT, POLICIES_DIR
-
 from workshop_lib.local.core.policy import Decision, evaluate
 
 TIME_SCALE = "0.2"
