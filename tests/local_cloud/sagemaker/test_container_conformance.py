@@ -19,7 +19,6 @@ import io
 import json
 import sys
 import tarfile
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,8 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from workshop_lib.config import KIT_ROOT
-from workshop_lib.connect import Connection, connect, use
-from workshop_lib.local import CloudState
+from workshop_lib.connect import Connection
 from workshop_lib.model import CONTAINER_ENVIRONMENT, artifact_bytes, train
 from workshop_lib.model.container import LoadedScript, extract_artifact, invoke, load_script
 
@@ -302,15 +300,6 @@ class LocalEndpoint:
     status: str
     failure_reason: str | None
     model_dir: Path  # the artifact extracted here too, for the in-process check of content types
-
-
-@pytest.fixture(scope="module")
-def conn(local_cloud: CloudState) -> Iterator[Connection]:
-    with pytest.MonkeyPatch.context() as mp:
-        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
-            mp.delenv(var, raising=False)
-        with use(connect("local", REGION, prefix=f"cf{uuid.uuid4().hex[:10]}", make_current=False)) as conn:
-            yield conn
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import io
 import json
 import tarfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -19,26 +18,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from workshop_lib import endpoint
-from workshop_lib.connect import Connection, connect, use
+from workshop_lib.connect import Connection
 from workshop_lib.endpoint import EndpointInfo
 from workshop_lib.errors import DeploymentError
-from workshop_lib.local import CloudState
 from workshop_lib.local.sagemaker.exceptions import MAX_BODY_BYTES
 from workshop_lib.model import CONTAINER_ENVIRONMENT, build_artifact, train
 
 pytestmark = pytest.mark.local_cloud
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture(scope="module")
-def conn(local_cloud: CloudState) -> Iterator[Connection]:
-    """One connection to the session's local cloud, with a participant prefix of this module's own."""
-    with pytest.MonkeyPatch.context() as mp:
-        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "WORKSHOP_TARGET", "WORKSHOP_PREFIX"):
-            mp.delenv(var, raising=False)
-        with use(connect("local", REGION, prefix=f"sm{uuid.uuid4().hex[:10]}", make_current=False)) as conn:
-            yield conn
 
 
 @pytest.fixture(scope="module")
