@@ -26,8 +26,11 @@ from .connect import Connection
 from .i18n import _
 
 # AWS's control-plane rate limits, in seconds between two calls of one account.
-LIMITS = {"create_rest_api": ("CreateRestApi", 3.0), "create_deployment": ("CreateDeployment", 5.0)}
-LIMITS["delete_rest_api"] = ("DeleteRestApi", 30.0)
+LIMITS = {
+    "create_rest_api": ("CreateRestApi", 3.0),
+    "create_deployment": ("CreateDeployment", 5.0),
+    "delete_rest_api": ("DeleteRestApi", 30.0),
+}
 PACERS = {operation: waiting.Pacer(name, interval) for operation, (name, interval) in LIMITS.items()}
 QUOTA_WAIT_S = 900.0  # a class of 30 deleting their APIs at once needs 30 x 30 s: up to 15 minutes
 QUOTA_BACKOFF = waiting.Backoff(first=2.0, factor=2.0, cap=30.0, jitter=0.3)
