@@ -185,10 +185,10 @@ def _progress(bar: Any, what: str, elapsed: float, timeout: float, state: str) -
         bar = tqdm(
             total=round(timeout),
             initial=min(round(elapsed), round(timeout)),
-            desc=f"waiting for {what}"[:90],
+            desc=_("waiting for {what}").format(what=what)[:90],
             unit="s",
             file=sys.stdout,
-            bar_format="{desc}: {n:.0f} s of at most {total:.0f} s {postfix}",
+            bar_format=_("{desc}: {n:.0f} s of at most {total:.0f} s {postfix}"),  # tqdm fills the fields
             mininterval=1.0,
         )
     bar.n = min(round(elapsed), bar.total)
