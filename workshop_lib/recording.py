@@ -29,7 +29,7 @@ from .errors import DeploymentError
 from .i18n import _
 from .logs import request_log_record
 from .metadata import inference_record
-from .tables import Table
+from .tables import ShownAsTable, Table
 
 POLICY_WAIT_S = 180.0  # IAM applies a change within seconds (its user guide: "eventual consistency")
 POLICY_BACKOFF = waiting.Backoff(first=0.5, factor=1.5, cap=2.0)
@@ -52,7 +52,7 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Observed:
+class Observed(ShownAsTable):
     """The request that showed the awaited outcome (``response``), and every attempt until then."""
 
     response: TestResponse
@@ -81,15 +81,6 @@ class Observed:
         tones = ["ok" if i == last else "old" for i in range(len(rows))]
         columns = (_("request"), "requestId", _("API status"), _("its record"))
         return Table.of(columns, rows, tones=tones, notes=[self.summary()])
-
-    def __str__(self) -> str:
-        return str(self.table())
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
-
-    def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
 
     def summary(self) -> str:
         """One sentence: how many requests it took, and why."""

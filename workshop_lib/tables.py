@@ -101,6 +101,22 @@ class Table:
         return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}"
 
 
+class ShownAsTable:
+    """A result a notebook shows as its ``table()``: HTML in JupyterLab and nbconvert, aligned text elsewhere."""
+
+    def table(self) -> Table:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+
 def _cell_style(cell: str) -> str:
     return _BREAKABLE if any(len(word) > _LONG_WORD for word in cell.split()) else _CELL
 

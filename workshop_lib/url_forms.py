@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from .api import invoke_url
 from .connect import Connection, current
 from .errors import InvalidInput
 from .i18n import _
-from .tables import Table
+from .tables import ShownAsTable, Table
 
 _LOCAL = re.compile(r"^https?://[^/]+/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)$")
-_AWS = re.compile(r"^https://(?P<api>[^./]+)\.execute-api\.(?P<region>[^.]+)\.amazonaws\.com/(?P<stage>[^/]+)(?P<path>/.*)$")
+_AWS = re.compile(
+    r"^https://(?P<api>[^./]+)\.execute-api\.(?P<region>[^.]+)\.amazonaws\.com/(?P<stage>[^/]+)(?P<path>/.*)$"
+)
 
 
 def why() -> str:
@@ -33,7 +34,7 @@ def why() -> str:
 
 
 @dataclass(frozen=True)
-class InvokeUrls:
+class InvokeUrls(ShownAsTable):
     """The URL this target answers (``url``), and the same API's address in AWS's form (``aws``)."""
 
     url: str
@@ -47,15 +48,6 @@ class InvokeUrls:
             rows.insert(0, (_("this local cloud (path form)"), self.local, use_it))
         notes = (_("Why they differ: {why}").format(why=why()),) if self.local else ()
         return Table.of((_("where"), _("invoke URL"), ""), rows, notes=notes)
-
-    def __str__(self) -> str:
-        return str(self.table())
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
-
-    def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
 
 
 def invoke_urls(url: str | None = None, *, conn: Connection | None = None) -> InvokeUrls:
