@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +163,16 @@ class LambdaContext:
 
 def in_process_caller(conn: Connection, url: str) -> Callable[[], int]:
     """lambda_handler in this process, with the function's environment and its role's credentials."""
-    role_arn = conn.client("iam").get_role(RoleName=conn.names.role)["Role"]["Arn"]
+    iam = conn.client("iam")
+    role = iam.get_role(RoleName=conn.names.role)["Role"]
+    role_arn = role["Arn"]
+    # The role trusts only Lambda (as on AWS, the admin may not assume it): in this bench's own cloud, let the
+    # account's principals assume it too, so the handler runs here with exactly the role's permissions.
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    account_root = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{conn.account_id}:root"}}
+    trust["Statement"] = [*trust["Statement"], {**account_root, "Action": "sts:AssumeRole"}]
+    iam.update_assume_role_policy(RoleName=conn.names.role, PolicyDocument=json.dumps(trust))
     creds = conn.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="bench-in-process")["Credentials"]
     os.environ.update(
         {
@@ -204,19 +213,27 @@ def in_process_caller(conn: Connection, url: str) -> Callable[[], int]:
     return call
 
 
+@contextlib.contextmanager
+def private_local_cloud(prefix: str) -> Iterator[tuple[Connection, Path]]:
+    """A local cloud of the benchmark's own (its state in a new temporary folder), connected; stopped at the end."""
+    state_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ[ENV_STATE_DIR] = str(state_dir)
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "WORKSHOP_PREFIX"):
+        os.environ.pop(var, None)
+    lifecycle.start(region=REGION, directory=state_dir)
+    try:
+        yield connect("local", REGION), state_dir
+    finally:
+        lifecycle.stop(state_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="requests per path and concurrency")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     args = parser.parse_args(argv)
 
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    os.environ[ENV_STATE_DIR] = str(state_dir)
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "WORKSHOP_PREFIX"):
-        os.environ.pop(var, None)
-    lifecycle.start(region=REGION, directory=state_dir)
-    try:
-        conn = connect("local", REGION)
+    with private_local_cloud("bench-api-") as (conn, state_dir):
         t = time.perf_counter()
         url = deploy_workshop(conn)
         print(f"deployed the workshop in {time.perf_counter() - t:.1f} s; invoke URL {url}")
@@ -236,8 +253,6 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(measure("HTTP->gateway->Lambda", concurrency, args.requests, http_call, conn))
             with contextlib.redirect_stdout(io.StringIO()):
                 runs.append(measure("handler in-process", concurrency, args.requests, in_process, conn))
-    finally:
-        lifecycle.stop(state_dir)
 
     print(
         f"\n{'path':<22} {'conc':>4} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'lost':>5}"

@@ -27,7 +27,6 @@ import math
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -40,10 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_roundtrip import deploy_workshop, http_caller  # noqa: E402
-from workshop_lib.config import ENV_STATE_DIR  # noqa: E402
-from workshop_lib.connect import Connection, connect  # noqa: E402
-from workshop_lib.local import lifecycle  # noqa: E402
+from bench.api_roundtrip import deploy_workshop, http_caller, private_local_cloud  # noqa: E402
+from workshop_lib.connect import Connection  # noqa: E402
 
 REGION = "us-east-1"
 NAMESPACE, METRIC = "InferencePipeline", "SuccessCount"
@@ -162,18 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--alarms", type=int, default=20)
     args = parser.parse_args(argv)
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
-    os.environ[ENV_STATE_DIR] = str(state_dir)
-    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "WORKSHOP_PREFIX"):
-        os.environ.pop(var, None)
-    lifecycle.start(region=REGION, directory=state_dir)
-    try:
-        conn = connect("local", REGION)
+    with private_local_cloud("bench-metrics-") as (conn, _state_dir):
         url = deploy_workshop(conn)
         visible = metric_visibility(conn, url, args.requests, args.concurrency)
         from_point, from_evaluation = alarm_notifications(conn, args.alarms)
-    finally:
-        lifecycle.stop(state_dir)
     print(f"\n{'measure':<58} {'n':>5} {'p50 s':>7} {'p99 s':>7} {'max s':>7}")
     rows = [
         (f"EMF log line -> visible to GetMetricData (c={args.concurrency})", visible),
